@@ -1,0 +1,273 @@
+//! The operator's command line: `idp serve` (the default), `idp migrate`,
+//! `idp citizens import FILE`, `idp citizens generate --count N --out FILE`.
+//!
+//! Exit codes: 0 success; 1 failure (the message says why); 2 wrong usage; 3 an import that
+//! finished but skipped bad rows (each reported on standard error with its line).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use idp::citizens::import::{self, ImportObserver, ImportOptions, Progress, Rejection};
+use idp::citizens::{CitizenDirectory, synthetic};
+use idp::config::Config;
+use idp::{http, server, telemetry};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// DAN — the national single sign-on (OpenID Connect provider).
+#[derive(Debug, Parser)]
+#[command(name = "idp", version, about, long_about = None)]
+pub struct Cli {
+    /// TOML configuration file; `IDP_*` environment variables override it.
+    #[arg(long, global = true, env = "IDP_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the provider (the default when no command is given).
+    Serve {
+        /// Apply pending database migrations before serving.
+        #[arg(long)]
+        migrate: bool,
+    },
+    /// Apply pending database migrations, then exit.
+    Migrate {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage the citizen directory.
+    #[command(subcommand)]
+    Citizens(CitizensCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CitizensCommand {
+    /// Import a registry extract (CSV with a header row, or JSON Lines); idempotent.
+    Import {
+        /// The extract.
+        file: PathBuf,
+        /// File format; guessed from the extension (.csv, .jsonl, .ndjson) when omitted.
+        #[arg(long, value_enum)]
+        format: Option<FileFormat>,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch_size: u32,
+        /// Print the summary as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write synthetic citizens (obviously fake names, unique registry numbers) for tests and
+    /// benchmarks.
+    Generate {
+        /// How many citizens.
+        #[arg(long)]
+        count: u64,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed: the same seed gives the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// File format; guessed from the extension when omitted.
+        #[arg(long, value_enum)]
+        format: Option<FileFormat>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FileFormat {
+    Csv,
+    Jsonl,
+}
+
+impl FileFormat {
+    fn resolve(choice: Option<Self>, path: &Path) -> anyhow::Result<import::Format> {
+        match choice {
+            Some(Self::Csv) => Ok(import::Format::Csv),
+            Some(Self::Jsonl) => Ok(import::Format::Jsonl),
+            None => import::Format::from_path(path).with_context(|| {
+                format!("cannot tell the format of {} from its extension: pass --format csv or --format jsonl", path.display())
+            }),
+        }
+    }
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or(Command::Serve { migrate: false });
+    if let Command::Citizens(CitizensCommand::Generate { count, out, seed, format }) = command {
+        // Needs no configuration.
+        return generate(count, &out, seed, FileFormat::resolve(format, &out)?);
+    }
+    let config = Config::from_process(cli.config.as_deref())?;
+    telemetry::init(&config.log_filter, config.log_format);
+    match command {
+        Command::Serve { migrate } => serve(&config, migrate).await,
+        Command::Migrate { json } => migrate(&config, json).await,
+        Command::Citizens(CitizensCommand::Import { file, format, batch_size, json }) => {
+            let format = FileFormat::resolve(format, &file)?;
+            import_citizens(&config, &file, ImportOptions { format, batch_size: batch_size as usize }, json).await
+        }
+        Command::Citizens(CitizensCommand::Generate { .. }) => unreachable!("handled above"),
+    }
+}
+
+async fn serve(config: &Config, migrate: bool) -> anyhow::Result<ExitCode> {
+    let node = server::prepare(config, migrate).await?;
+    let listener = http::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (IDP_LISTEN)", config.listen))?;
+    println!("{}", server::banner(config, &node, listener.local_addr));
+    let app = http::routes(node.state.clone(), http::edge_policy(config));
+    tracing::info!(address = %listener.local_addr, "serving");
+    http::serve(listener, app, shutdown_signal()).await.context("the server stopped")?;
+    tracing::info!("stopped; closing the database");
+    node.state.database.close().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupt received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+async fn migrate(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let (database, applied) = server::open_database(config, true).await?;
+    database.close().await?;
+    if json {
+        println!("{}", serde_json::json!({ "applied": applied }));
+    } else if applied.is_empty() {
+        println!("the database schema is up to date");
+    } else {
+        println!("applied {} migration(s): {}", applied.len(), applied.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(count: u64, out: &Path, seed: u64, format: import::Format) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    synthetic::generate(count, seed, format, std::io::BufWriter::with_capacity(1 << 20, file))
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("wrote {count} synthetic citizens to {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import_citizens(
+    config: &Config,
+    file: &Path,
+    options: ImportOptions,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if !file.is_file() {
+        bail!("{} is not a readable file", file.display());
+    }
+    let (database, _) = server::open_database(config, false).await?;
+    let directory = database.citizens();
+    let mut observer = CliObserver::new();
+    let result = import::import_file(&directory, file, options, &mut observer).await;
+    observer.finish();
+    let summary = result?;
+    let total = directory.count().await?;
+    database.close().await?;
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!(
+            "imported {}: {} rows read, {} new, {} changed, {} unchanged, {} rejected; {total} citizens stored; \
+             {:.1} s, {:.0} rows/s",
+            file.display(),
+            summary.rows_read,
+            summary.stored.inserted,
+            summary.stored.updated,
+            summary.stored.unchanged,
+            summary.rejected,
+            summary.seconds,
+            summary.rows_per_second(),
+        );
+    }
+    Ok(if summary.rejected > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+/// Reports an import on the terminal: a progress bar when standard error is a terminal,
+/// plain lines every few seconds otherwise; each rejected row on its own line.
+struct CliObserver {
+    bar: Option<ProgressBar>,
+    last_line: Instant,
+}
+
+impl CliObserver {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({msg})",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Self { bar, last_line: Instant::now() }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl ImportObserver for CliObserver {
+    fn rejected(&mut self, rejection: &Rejection) {
+        match &self.bar {
+            Some(bar) => bar.println(format!("rejected {rejection}")),
+            None => eprintln!("rejected {rejection}"),
+        }
+    }
+
+    fn progress(&mut self, progress: Progress) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(progress.total_bytes);
+                bar.set_position(progress.bytes_read);
+                bar.set_message(format!("{} rows", progress.rows_read));
+            }
+            None if self.last_line.elapsed() >= Duration::from_secs(5) => {
+                self.last_line = Instant::now();
+                let percent = if progress.total_bytes > 0 {
+                    progress.bytes_read as f64 * 100.0 / progress.total_bytes as f64
+                } else {
+                    0.0
+                };
+                eprintln!("progress: {} rows read ({percent:.0}%)", progress.rows_read);
+            }
+            None => {}
+        }
+    }
+}

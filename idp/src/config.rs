@@ -1,0 +1,406 @@
+//! Configuration: one typed struct, loaded and validated once at start.
+//!
+//! Every setting has a key in the optional TOML file and an environment variable named
+//! `IDP_` + the key in capitals (`listen` ↔ `IDP_LISTEN`); the environment wins over the file,
+//! and the defaults give the embedded default (SQLite under `./data`, the in-process store,
+//! development conveniences on). Every problem is reported at once, each naming its variable.
+//!
+//! Production (`IDP_ENV=production`) refuses to start with any development convenience on:
+//! the SMS outbox, demo data, insecure cookies, an `http` issuer, the embedded SQLite database
+//! or the in-process store (neither can be shared by several nodes).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::database::{Backend, DatabaseOptions, sqlite_url};
+
+/// Development or production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Conveniences allowed; readable logs.
+    Development,
+    /// Conveniences refused; JSON logs.
+    Production,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `IDP_ENV`.
+    pub environment: Environment,
+    /// `IDP_LISTEN`: the public listener.
+    pub listen: SocketAddr,
+    /// `IDP_ADMIN_LISTEN`: the admin listener (used from the admin plane on).
+    pub admin_listen: SocketAddr,
+    /// `IDP_ISSUER`: the OpenID Connect issuer; `http://` + `listen` by default.
+    pub issuer: Url,
+    /// `IDP_DATA_DIR`: where the embedded default keeps its files.
+    pub data_dir: PathBuf,
+    /// `IDP_DATABASE_URL`: `sqlite://…` or `postgres://…`; the SQLite file `dan.sqlite` in the
+    /// data folder by default.
+    pub database_url: String,
+    /// `IDP_DATABASE_MAX_CONNECTIONS`.
+    pub database_max_connections: u32,
+    /// `IDP_REDIS_URL`: Redis for short-lived state; the in-process store when unset.
+    pub redis_url: Option<String>,
+    /// `IDP_REDIS_PREFIX`: the prefix of every Redis key (`dan`).
+    pub redis_prefix: String,
+    /// `IDP_STORE_MAX_ENTRIES`: the bound of the in-process store.
+    pub store_max_entries: usize,
+    /// `IDP_AUTO_MIGRATE`: apply pending migrations at start (default: on for SQLite).
+    pub auto_migrate: bool,
+    /// `IDP_DEV_OUTBOX`: deliver SMS to a development outbox (development only).
+    pub dev_outbox: bool,
+    /// `IDP_DEMO_DATA`: seed synthetic demo citizens (development only).
+    pub demo_data: bool,
+    /// `IDP_INSECURE_COOKIES`: cookies without `Secure`, for plain-http development.
+    pub insecure_cookies: bool,
+    /// `IDP_LOG`: a `tracing` filter (`info`, `idp=debug,info`).
+    pub log_filter: String,
+    /// `IDP_LOG_FORMAT`: `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// `IDP_BODY_LIMIT_BYTES`: largest request body accepted.
+    pub body_limit_bytes: usize,
+    /// `IDP_BACKEND_TIMEOUT_MS`: how long a request waits for the database or Redis.
+    pub backend_timeout: Duration,
+}
+
+/// Every problem found in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration is not valid:")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Every setting: TOML key (the variable is `IDP_` + the key in capitals) and its meaning.
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("env", "development (default) or production"),
+    ("listen", "public listener address, 127.0.0.1:8080"),
+    ("admin_listen", "admin listener address, 127.0.0.1:8081"),
+    ("issuer", "OpenID Connect issuer URL, http:// + listen by default"),
+    ("data_dir", "folder of the embedded default's files, ./data"),
+    ("database_url", "sqlite://… or postgres://…; DATA_DIR/dan.sqlite by default"),
+    ("database_max_connections", "database pool size, 10"),
+    ("redis_url", "redis:// URL for short-lived state; in-process when unset"),
+    ("redis_prefix", "prefix of every Redis key, dan"),
+    ("store_max_entries", "bound of the in-process store, 100000"),
+    ("auto_migrate", "apply migrations at start; on for SQLite, off for PostgreSQL"),
+    ("dev_outbox", "development SMS outbox; on in development, refused in production"),
+    ("demo_data", "synthetic demo citizens; on in development, refused in production"),
+    ("insecure_cookies", "cookies without Secure; on in development, refused in production"),
+    ("log", "tracing filter, info"),
+    ("log_format", "pretty (development) or json (production)"),
+    ("body_limit_bytes", "largest request body, 65536"),
+    ("backend_timeout_ms", "how long a request waits for the database or Redis, 2000"),
+];
+
+/// One source of raw settings, with the name to blame in messages.
+struct Sources<'a> {
+    file: BTreeMap<String, String>,
+    file_name: String,
+    env: &'a HashMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl Sources<'_> {
+    /// The raw value of a setting and where it came from: the environment first, then the file.
+    fn raw(&self, key: &str) -> Option<(String, String)> {
+        let var = format!("IDP_{}", key.to_uppercase());
+        if let Some(value) = self.env.get(&var) {
+            return Some((value.clone(), var));
+        }
+        self.file.get(key).map(|v| (v.clone(), format!("{key} in {} ({var})", self.file_name)))
+    }
+
+    /// A parsed setting, or `None` when unset; a value that does not parse is a problem.
+    fn parse<T>(&mut self, key: &str, expected: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+        let (value, origin) = self.raw(key)?;
+        let parsed = parse(value.trim());
+        if parsed.is_none() {
+            self.problems.push(format!("{origin}: {value:?} is not {expected}"));
+        }
+        parsed
+    }
+
+    fn flag(&mut self, key: &str) -> Option<bool> {
+        self.parse(key, "a boolean (true/false, 1/0, on/off)", |v| match v.to_lowercase().as_str() {
+            "true" | "1" | "on" | "yes" => Some(true),
+            "false" | "0" | "off" | "no" => Some(false),
+            _ => None,
+        })
+    }
+
+    fn number<T: FromStr>(&mut self, key: &str) -> Option<T> {
+        self.parse(key, "a positive whole number", |v| v.parse().ok())
+    }
+}
+
+/// Reads a TOML file into flat `key → value` strings; nested tables are refused.
+fn read_file(path: &Path) -> Result<BTreeMap<String, String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the configuration file {}: {e}", path.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut flat = BTreeMap::new();
+    for (key, value) in table {
+        if !SETTINGS.iter().any(|(known, _)| *known == key) {
+            return Err(format!(
+                "{}: unknown setting {key:?} (known: {})",
+                path.display(),
+                SETTINGS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => return Err(format!("{}: {key} must be a string, number or boolean, not {}", path.display(), other.type_str())),
+        };
+        flat.insert(key, value);
+    }
+    Ok(flat)
+}
+
+impl Config {
+    /// The configuration from an optional TOML file and the environment (`IDP_*` variables).
+    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let file_map = match file {
+            Some(path) => read_file(path).map_err(|e| ConfigError(vec![e]))?,
+            None => BTreeMap::new(),
+        };
+        let mut src = Sources {
+            file: file_map,
+            file_name: file.map_or_else(String::new, |p| p.display().to_string()),
+            env,
+            problems: Vec::new(),
+        };
+        let config = Self::resolve(&mut src);
+        match config {
+            Some(config) if src.problems.is_empty() => {
+                let refusals = config.production_refusals();
+                if refusals.is_empty() { Ok(config) } else { Err(ConfigError(refusals)) }
+            }
+            _ => Err(ConfigError(src.problems)),
+        }
+    }
+
+    /// The configuration from the process environment and the file `IDP_CONFIG` names, if any.
+    pub fn from_process(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> =
+            std::env::vars().filter(|(k, _)| k.starts_with("IDP_")).collect();
+        let file = file.map(Path::to_path_buf).or_else(|| env.get("IDP_CONFIG").map(PathBuf::from));
+        Self::load(file.as_deref(), &env)
+    }
+
+    fn resolve(src: &mut Sources<'_>) -> Option<Self> {
+        let environment = src
+            .parse("env", "development or production", |v| match v {
+                "development" => Some(Environment::Development),
+                "production" => Some(Environment::Production),
+                _ => None,
+            })
+            .unwrap_or(Environment::Development);
+        let development = environment == Environment::Development;
+        let address = "a socket address such as 127.0.0.1:8080";
+        let listen = src.parse("listen", address, |v| v.parse().ok());
+        let admin_listen = src.parse("admin_listen", address, |v| v.parse().ok());
+        let listen: SocketAddr = listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let issuer = src.parse("issuer", "an http(s) URL without query or fragment", |v| {
+            Url::parse(v).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https") && u.query().is_none() && u.fragment().is_none() && u.host().is_some()
+            })
+        });
+        let data_dir = src.raw("data_dir").map_or_else(|| PathBuf::from("./data"), |(v, _)| PathBuf::from(v));
+        let database_url = src.parse("database_url", "a sqlite:// or postgres:// URL", |v| {
+            Backend::of_url(v).map(|_| v.to_owned())
+        });
+        let redis_url = src.parse("redis_url", "a redis:// or rediss:// URL", |v| {
+            Url::parse(v).ok().filter(|u| matches!(u.scheme(), "redis" | "rediss")).map(|_| v.to_owned())
+        });
+        let log_format = src
+            .parse("log_format", "pretty or json", |v| match v {
+                "pretty" => Some(LogFormat::Pretty),
+                "json" => Some(LogFormat::Json),
+                _ => None,
+            })
+            .unwrap_or(if development { LogFormat::Pretty } else { LogFormat::Json });
+        let database_url = database_url.unwrap_or_else(|| sqlite_url(&data_dir.join("dan.sqlite")));
+        let embedded_db = Backend::of_url(&database_url) == Some(Backend::Sqlite);
+        let config = Self {
+            environment,
+            listen,
+            admin_listen: admin_listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8081))),
+            issuer: match issuer {
+                Some(issuer) => issuer,
+                None => Url::parse(&format!("http://{listen}")).ok()?,
+            },
+            data_dir,
+            database_max_connections: src.number("database_max_connections").filter(|n| *n > 0).unwrap_or(10),
+            redis_url,
+            redis_prefix: src.raw("redis_prefix").map_or_else(|| "dan".to_owned(), |(v, _)| v),
+            store_max_entries: src.number("store_max_entries").filter(|n| *n > 0).unwrap_or(100_000),
+            auto_migrate: src.flag("auto_migrate").unwrap_or(embedded_db),
+            dev_outbox: src.flag("dev_outbox").unwrap_or(development),
+            demo_data: src.flag("demo_data").unwrap_or(development),
+            insecure_cookies: src.flag("insecure_cookies").unwrap_or(development),
+            log_filter: src.raw("log").map_or_else(|| "info".to_owned(), |(v, _)| v),
+            log_format,
+            body_limit_bytes: src.number("body_limit_bytes").filter(|n| *n > 0).unwrap_or(64 * 1024),
+            backend_timeout: Duration::from_millis(
+                src.number("backend_timeout_ms").filter(|n| *n > 0).unwrap_or(2000),
+            ),
+            database_url,
+        };
+        Some(config)
+    }
+
+    /// In production, every development convenience that is on, each naming its variable.
+    fn production_refusals(&self) -> Vec<String> {
+        if self.environment != Environment::Production {
+            return Vec::new();
+        }
+        let mut refusals = Vec::new();
+        let mut refuse = |on: bool, message: &str| {
+            if on {
+                refusals.push(format!("production refuses {message}"));
+            }
+        };
+        refuse(self.dev_outbox, "IDP_DEV_OUTBOX=true: the development SMS outbox would show one-time codes");
+        refuse(self.demo_data, "IDP_DEMO_DATA=true: demo citizens must not exist in production");
+        refuse(self.insecure_cookies, "IDP_INSECURE_COOKIES=true: cookies must be Secure");
+        refuse(self.issuer.scheme() != "https", "an http issuer: set IDP_ISSUER to an https:// URL");
+        refuse(
+            self.backend() == Backend::Sqlite,
+            "the embedded SQLite database: set IDP_DATABASE_URL to a postgres:// URL",
+        );
+        refuse(
+            self.redis_url.is_none(),
+            "the in-process store, which nodes cannot share: set IDP_REDIS_URL",
+        );
+        refusals
+    }
+
+    /// The durable backend the database URL names.
+    pub fn backend(&self) -> Backend {
+        Backend::of_url(&self.database_url).unwrap_or(Backend::Sqlite)
+    }
+
+    /// How to open the database.
+    pub fn database_options(&self) -> DatabaseOptions {
+        DatabaseOptions {
+            url: self.database_url.clone(),
+            max_connections: self.database_max_connections,
+            acquire_timeout: self.backend_timeout,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn no_configuration_gives_the_embedded_default() {
+        let config = Config::load(None, &env(&[])).unwrap();
+        assert_eq!(config.environment, Environment::Development);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.admin_listen.to_string(), "127.0.0.1:8081");
+        assert_eq!(config.issuer.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.backend(), Backend::Sqlite);
+        assert!(config.database_url.contains("data/dan.sqlite"));
+        assert!(config.redis_url.is_none());
+        assert!(config.auto_migrate && config.dev_outbox && config.demo_data);
+        assert_eq!(config.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idp.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/dan\"\nbody_limit_bytes = 1000\n").unwrap();
+        let config = Config::load(Some(&path), &env(&[("IDP_LISTEN", "127.0.0.1:9100")])).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9100");
+        assert_eq!(config.issuer.as_str(), "http://127.0.0.1:9100/");
+        assert_eq!(config.data_dir, PathBuf::from("/srv/dan"));
+        assert_eq!(config.body_limit_bytes, 1000);
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_with_its_variable() {
+        let err = Config::load(
+            None,
+            &env(&[("IDP_LISTEN", "localhost"), ("IDP_ENV", "staging"), ("IDP_REDIS_URL", "http://x")]),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.0.len(), 3, "{text}");
+        assert!(text.contains("IDP_LISTEN: \"localhost\" is not a socket address"), "{text}");
+        assert!(text.contains("IDP_ENV"), "{text}");
+        assert!(text.contains("IDP_REDIS_URL"), "{text}");
+    }
+
+    #[test]
+    fn unknown_file_settings_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idp.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:9000\"\n").unwrap();
+        let err = Config::load(Some(&path), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("unknown setting \"lisen\""), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_each_development_convenience_by_name() {
+        let err = Config::load(None, &env(&[("IDP_ENV", "production"), ("IDP_DEMO_DATA", "true")])).unwrap_err();
+        let text = err.to_string();
+        for name in ["IDP_DEMO_DATA", "IDP_ISSUER", "IDP_DATABASE_URL", "IDP_REDIS_URL"] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+        // Conveniences default to off in production: only what was asked for is named.
+        assert!(!text.contains("IDP_DEV_OUTBOX"), "{text}");
+    }
+
+    #[test]
+    fn production_starts_when_every_convenience_is_off() {
+        let config = Config::load(
+            None,
+            &env(&[
+                ("IDP_ENV", "production"),
+                ("IDP_ISSUER", "https://dan.example.mn"),
+                ("IDP_DATABASE_URL", "postgres://dan@db/dan"),
+                ("IDP_REDIS_URL", "redis://cache:6379"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(!config.auto_migrate && !config.dev_outbox && !config.demo_data && !config.insecure_cookies);
+    }
+}

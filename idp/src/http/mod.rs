@@ -1,0 +1,83 @@
+//! The public listener: routes, the edge middleware every request passes through, and the
+//! server loop with graceful shutdown.
+//!
+//! Handlers are thin: they parse, call one domain operation and map its result.
+
+mod edge;
+mod health;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, Route, Server, get};
+
+use crate::config::Config;
+use crate::database::Database;
+use crate::ephemeral::EphemeralStore;
+
+pub use edge::EdgePolicy;
+pub use health::{Readiness, readiness};
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// Durable storage.
+    pub database: Database,
+    /// Short-lived state.
+    pub store: Arc<dyn EphemeralStore>,
+    /// How long a readiness probe waits for each backend.
+    pub backend_timeout: Duration,
+}
+
+/// Every route of the public listener, with the edge middleware.
+pub fn routes(state: AppState, policy: EdgePolicy) -> impl Endpoint {
+    Route::new()
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz))
+        .data(state)
+        .with(CatchPanic::new())
+        .around(move |endpoint, request| {
+            let policy = policy.clone();
+            async move { edge::handle(&policy, endpoint, request).await }
+        })
+}
+
+/// The edge policy the configuration asks for.
+pub fn edge_policy(config: &Config) -> EdgePolicy {
+    EdgePolicy {
+        body_limit_bytes: config.body_limit_bytes,
+        hsts: config.issuer.scheme() == "https",
+    }
+}
+
+/// A bound public listener, ready to serve.
+pub struct BoundListener {
+    acceptor: TcpAcceptor,
+    /// The address actually bound (useful with port 0).
+    pub local_addr: std::net::SocketAddr,
+}
+
+/// Binds the public listener.
+pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<BoundListener> {
+    let acceptor = TcpListener::bind(addr).into_acceptor().await?;
+    let local_addr = acceptor
+        .local_addr()
+        .into_iter()
+        .find_map(|a| a.as_socket_addr().copied())
+        .unwrap_or(addr);
+    Ok(BoundListener { acceptor, local_addr })
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish (at most 10 s).
+pub async fn serve(
+    listener: BoundListener,
+    app: impl Endpoint + 'static,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    Server::new_with_acceptor(listener.acceptor)
+        .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
+        .await
+}

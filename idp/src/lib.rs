@@ -1,0 +1,30 @@
+//! DAN: the national single sign-on — an OpenID Connect provider for every government
+//! e-service.
+//!
+//! This crate is the provider: domain core, storage adapters, HTTP endpoints and the `idp`
+//! binary. The domain modules know nothing of HTTP or of the database in use; storage sits
+//! behind ports with one contract suite each.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`citizens`] | the citizen directory: registry numbers, records, import, synthetic data |
+//! | [`ephemeral`] | short-lived state (Redis or in-process), with TTLs and atomic takes |
+//! | [`database`] | durable storage on SQLite or PostgreSQL (sea-orm), migrations |
+//! | [`http`] | the public listener: routes, edge middleware, health and readiness |
+//! | [`config`] | the one typed configuration, from a TOML file and `IDP_*` variables |
+//! | [`server`] | starting a node: connect, migrate, seed, bind, serve, shut down |
+//! | [`clock`] | injected time |
+//! | [`demo`] | the embedded default's synthetic demo citizens |
+//! | [`telemetry`] | structured logs |
+
+#![forbid(unsafe_code)]
+
+pub mod citizens;
+pub mod clock;
+pub mod config;
+pub mod database;
+pub mod demo;
+pub mod ephemeral;
+pub mod http;
+pub mod server;
+pub mod telemetry;

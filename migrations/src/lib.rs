@@ -1,0 +1,25 @@
+//! Schema migrations of DAN's durable storage, for SQLite (the embedded default) and
+//! PostgreSQL (production).
+//!
+//! Each feature adds the tables it uses, in a migration of its own, named
+//! `mYYYYMMDD_NNNNNN_what`. Migrations only move forward in production; `down` exists for
+//! development and tests.
+//!
+//! | migration | tables |
+//! |---|---|
+//! | [`m20261125_000001_create_citizens`] | `citizens`: the citizen directory imported from the civil registry |
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+pub mod m20261125_000001_create_citizens;
+
+/// Every migration of DAN, in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_create_citizens::Migration)]
+    }
+}

@@ -19,18 +19,21 @@ impl MigrationTrait for Migration {
                     .if_not_exists()
                     .col(uuid(Citizens::Id).primary_key())
                     .col(string_len(Citizens::RegistryNumber, 10).unique_key())
-                    .col(string(Citizens::FamilyName))
-                    .col(string(Citizens::GivenName))
+                    .col(string(Citizens::FamilyName).check(text_length(Citizens::FamilyName)))
+                    .col(string(Citizens::GivenName).check(text_length(Citizens::GivenName)))
                     .col(string_null(Citizens::ClanName))
                     .col(date(Citizens::BirthDate))
-                    .col(string_len(Citizens::Gender, 8))
+                    .col(string_len(Citizens::Gender, 8).check(Expr::col(Citizens::Gender).is_in(["female", "male"])))
                     .col(json_binary(Citizens::PhoneNumbers))
                     .col(string_null(Citizens::Email))
                     .col(string_null(Citizens::AddressAimag))
                     .col(string_null(Citizens::AddressSoum))
                     .col(string_null(Citizens::AddressBag))
                     .col(string_null(Citizens::AddressText))
-                    .col(string_len(Citizens::Status, 16))
+                    .col(
+                        string_len(Citizens::Status, 16)
+                            .check(Expr::col(Citizens::Status).is_in(["active", "locked", "deceased"])),
+                    )
                     .col(big_integer(Citizens::RecordDigest))
                     .col(timestamp_with_time_zone(Citizens::CreatedAt))
                     .col(timestamp_with_time_zone(Citizens::UpdatedAt))
@@ -44,6 +47,11 @@ impl MigrationTrait for Migration {
             .drop_table(Table::drop().table(Citizens::Table).to_owned())
             .await
     }
+}
+
+/// Names are 1 to 200 characters, on every backend (SQLite ignores `varchar` lengths).
+fn text_length(column: Citizens) -> Expr {
+    Expr::cust(format!("length({}) BETWEEN 1 AND 200", column.to_string()))
 }
 
 /// Identifiers of the `citizens` table.

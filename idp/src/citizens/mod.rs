@@ -201,8 +201,8 @@ impl std::ops::AddAssign for UpsertOutcome {
 pub trait CitizenDirectory: Send + Sync {
     /// Inserts new records and updates changed ones, keyed by registry number, all in one
     /// transaction: either the whole batch is stored or nothing is. A locked citizen stays
-    /// locked unless the registry reports a death. Within one batch each registry number must
-    /// appear at most once.
+    /// locked unless the registry reports a death. A batch in which a registry number appears
+    /// twice is refused whole.
     async fn upsert_batch(&self, records: &[CitizenRecord]) -> Result<UpsertOutcome, StorageError>;
 
     /// Finds a citizen by registry number.
@@ -213,6 +213,10 @@ pub trait CitizenDirectory: Send + Sync {
 
     /// Finds a citizen by DAN's identifier.
     async fn find_by_id(&self, id: CitizenId) -> Result<Option<Citizen>, StorageError>;
+
+    /// Sets a citizen's status (an administrator's lock or unlock); returns whether the
+    /// citizen exists.
+    async fn set_status(&self, id: CitizenId, status: CitizenStatus) -> Result<bool, StorageError>;
 
     /// How many citizens are stored.
     async fn count(&self) -> Result<u64, StorageError>;

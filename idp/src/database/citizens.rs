@@ -192,6 +192,12 @@ impl CitizenDirectory for SqlCitizenDirectory {
         if records.is_empty() {
             return Ok(UpsertOutcome::default());
         }
+        let mut seen = HashSet::with_capacity(records.len());
+        if !records.iter().all(|r| seen.insert(r.registry_number.as_str())) {
+            return Err(StorageError::Rejected(
+                "a registry number appears twice in one batch".to_owned(),
+            ));
+        }
         let backend = self.db.get_database_backend();
         let rows_per_statement = max_parameters(backend) / COLUMNS.len();
         let now = Utc::now();
@@ -232,6 +238,16 @@ impl CitizenDirectory for SqlCitizenDirectory {
 
     async fn find_by_id(&self, id: CitizenId) -> Result<Option<Citizen>, StorageError> {
         Entity::find_by_id(id.0).one(&self.db).await?.map(citizen_from_row).transpose()
+    }
+
+    async fn set_status(&self, id: CitizenId, status: CitizenStatus) -> Result<bool, StorageError> {
+        let result = Entity::update_many()
+            .col_expr(Column::Status, Expr::value(status.as_str()))
+            .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
     }
 
     async fn count(&self) -> Result<u64, StorageError> {

@@ -479,7 +479,7 @@ fn read_csv(file: File, path: &Path, batcher: &mut Batcher) -> Result<(), Import
     let columns = header_columns(&record)?;
     while csv.read_byte_record(&mut record).map_err(csv_error)? {
         let line = record.position().map_or(0, csv::Position::line);
-        let bytes_read = record.position().map_or(0, csv::Position::byte) + offset;
+        let bytes_read = csv.position().byte() + offset;
         if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
             continue; // a blank line
         }

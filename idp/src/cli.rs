@@ -196,12 +196,17 @@ async fn import_citizens(
     let summary = result?;
     let total = directory.count().await?;
     database.close().await?;
+    let peak = peak_memory_kib();
     if json {
-        println!("{}", serde_json::to_string(&summary)?);
+        let mut value = serde_json::to_value(summary)?;
+        value["rows_per_second"] = summary.rows_per_second().round().into();
+        value["citizens_stored"] = total.into();
+        value["peak_memory_kib"] = peak.into();
+        println!("{value}");
     } else {
         println!(
             "imported {}: {} rows read, {} new, {} changed, {} unchanged, {} rejected; {total} citizens stored; \
-             {:.1} s, {:.0} rows/s",
+             {:.1} s, {:.0} rows/s{}",
             file.display(),
             summary.rows_read,
             summary.stored.inserted,
@@ -210,9 +215,17 @@ async fn import_citizens(
             summary.rejected,
             summary.seconds,
             summary.rows_per_second(),
+            peak.map_or_else(String::new, |kib| format!(", peak memory {} MiB", kib / 1024)),
         );
     }
     Ok(if summary.rejected > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), in KiB.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Reports an import on the terminal: a progress bar when standard error is a terminal,

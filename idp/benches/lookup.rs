@@ -16,9 +16,18 @@ use sea_orm::{ConnectionTrait, Statement};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::var("DAN_BENCH_DATABASE_URL").unwrap_or_else(|_| "sqlite://./data/dan.sqlite".to_owned());
-    let lookups: usize = std::env::var("DAN_BENCH_LOOKUPS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
-    let db = Database::connect(&DatabaseOptions { url: url.clone(), max_connections: 4, acquire_timeout: Duration::from_secs(5) }).await?;
+    let url = std::env::var("DAN_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "sqlite://./data/dan.sqlite".to_owned());
+    let lookups: usize = std::env::var("DAN_BENCH_LOOKUPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let db = Database::connect(&DatabaseOptions {
+        url: url.clone(),
+        max_connections: 4,
+        acquire_timeout: Duration::from_secs(5),
+    })
+    .await?;
     let directory = db.citizens();
     let stored = directory.count().await?;
     let backend = db.connection().get_database_backend();

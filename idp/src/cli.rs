@@ -102,7 +102,13 @@ impl FileFormat {
 /// Runs the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let command = cli.command.unwrap_or(Command::Serve { migrate: false });
-    if let Command::Citizens(CitizensCommand::Generate { count, out, seed, format }) = command {
+    if let Command::Citizens(CitizensCommand::Generate {
+        count,
+        out,
+        seed,
+        format,
+    }) = command
+    {
         // Needs no configuration.
         return generate(count, &out, seed, FileFormat::resolve(format, &out)?);
     }
@@ -111,9 +117,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { migrate } => serve(&config, migrate).await,
         Command::Migrate { json } => migrate(&config, json).await,
-        Command::Citizens(CitizensCommand::Import { file, format, batch_size, json }) => {
+        Command::Citizens(CitizensCommand::Import {
+            file,
+            format,
+            batch_size,
+            json,
+        }) => {
             let format = FileFormat::resolve(format, &file)?;
-            import_citizens(&config, &file, ImportOptions { format, batch_size: batch_size as usize }, json).await
+            import_citizens(
+                &config,
+                &file,
+                ImportOptions {
+                    format,
+                    batch_size: batch_size as usize,
+                },
+                json,
+            )
+            .await
         }
         Command::Citizens(CitizensCommand::Generate { .. }) => unreachable!("handled above"),
     }
@@ -127,7 +147,9 @@ async fn serve(config: &Config, migrate: bool) -> anyhow::Result<ExitCode> {
     println!("{}", server::banner(config, &node, listener.local_addr));
     let app = http::routes(node.state.clone(), http::edge_policy(config));
     tracing::info!(address = %listener.local_addr, "serving");
-    http::serve(listener, app, shutdown_signal()).await.context("the server stopped")?;
+    http::serve(listener, app, shutdown_signal())
+        .await
+        .context("the server stopped")?;
     tracing::info!("stopped; closing the database");
     node.state.database.close().await?;
     Ok(ExitCode::SUCCESS)
@@ -163,7 +185,11 @@ async fn migrate(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     } else if applied.is_empty() {
         println!("the database schema is up to date");
     } else {
-        println!("applied {} migration(s): {}", applied.len(), applied.join(", "));
+        println!(
+            "applied {} migration(s): {}",
+            applied.len(),
+            applied.join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -172,9 +198,15 @@ fn generate(count: u64, out: &Path, seed: u64, format: import::Format) -> anyhow
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
-    synthetic::generate(count, seed, format, std::io::BufWriter::with_capacity(1 << 20, file))
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    synthetic::generate(
+        count,
+        seed,
+        format,
+        std::io::BufWriter::with_capacity(1 << 20, file),
+    )
+    .with_context(|| format!("cannot write {}", out.display()))?;
     eprintln!("wrote {count} synthetic citizens to {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -215,10 +247,17 @@ async fn import_citizens(
             summary.rejected,
             summary.seconds,
             summary.rows_per_second(),
-            peak.map_or_else(String::new, |kib| format!(", peak memory {} MiB", kib / 1024)),
+            peak.map_or_else(String::new, |kib| format!(
+                ", peak memory {} MiB",
+                kib / 1024
+            )),
         );
     }
-    Ok(if summary.rejected > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    Ok(if summary.rejected > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The process's peak resident memory (Linux `VmHWM`), in KiB.
@@ -246,7 +285,10 @@ impl CliObserver {
             }
             bar
         });
-        Self { bar, last_line: Instant::now() }
+        Self {
+            bar,
+            last_line: Instant::now(),
+        }
     }
 
     fn finish(&self) {

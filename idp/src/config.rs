@@ -101,21 +101,45 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("env", "development (default) or production"),
     ("listen", "public listener address, 127.0.0.1:8080"),
     ("admin_listen", "admin listener address, 127.0.0.1:8081"),
-    ("issuer", "OpenID Connect issuer URL, http:// + listen by default"),
+    (
+        "issuer",
+        "OpenID Connect issuer URL, http:// + listen by default",
+    ),
     ("data_dir", "folder of the embedded default's files, ./data"),
-    ("database_url", "sqlite://… or postgres://…; DATA_DIR/dan.sqlite by default"),
+    (
+        "database_url",
+        "sqlite://… or postgres://…; DATA_DIR/dan.sqlite by default",
+    ),
     ("database_max_connections", "database pool size, 10"),
-    ("redis_url", "redis:// URL for short-lived state; in-process when unset"),
+    (
+        "redis_url",
+        "redis:// URL for short-lived state; in-process when unset",
+    ),
     ("redis_prefix", "prefix of every Redis key, dan"),
     ("store_max_entries", "bound of the in-process store, 100000"),
-    ("auto_migrate", "apply migrations at start; on for SQLite, off for PostgreSQL"),
-    ("dev_outbox", "development SMS outbox; on in development, refused in production"),
-    ("demo_data", "synthetic demo citizens; on in development, refused in production"),
-    ("insecure_cookies", "cookies without Secure; on in development, refused in production"),
+    (
+        "auto_migrate",
+        "apply migrations at start; on for SQLite, off for PostgreSQL",
+    ),
+    (
+        "dev_outbox",
+        "development SMS outbox; on in development, refused in production",
+    ),
+    (
+        "demo_data",
+        "synthetic demo citizens; on in development, refused in production",
+    ),
+    (
+        "insecure_cookies",
+        "cookies without Secure; on in development, refused in production",
+    ),
     ("log", "tracing filter, info"),
     ("log_format", "pretty (development) or json (production)"),
     ("body_limit_bytes", "largest request body, 65536"),
-    ("backend_timeout_ms", "how long a request waits for the database or Redis, 2000"),
+    (
+        "backend_timeout_ms",
+        "how long a request waits for the database or Redis, 2000",
+    ),
 ];
 
 /// One source of raw settings, with the name to blame in messages.
@@ -133,24 +157,34 @@ impl Sources<'_> {
         if let Some(value) = self.env.get(&var) {
             return Some((value.clone(), var));
         }
-        self.file.get(key).map(|v| (v.clone(), format!("{key} in {} ({var})", self.file_name)))
+        self.file
+            .get(key)
+            .map(|v| (v.clone(), format!("{key} in {} ({var})", self.file_name)))
     }
 
     /// A parsed setting, or `None` when unset; a value that does not parse is a problem.
-    fn parse<T>(&mut self, key: &str, expected: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    fn parse<T>(
+        &mut self,
+        key: &str,
+        expected: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
         let (value, origin) = self.raw(key)?;
         let parsed = parse(value.trim());
         if parsed.is_none() {
-            self.problems.push(format!("{origin}: {value:?} is not {expected}"));
+            self.problems
+                .push(format!("{origin}: {value:?} is not {expected}"));
         }
         parsed
     }
 
     fn flag(&mut self, key: &str) -> Option<bool> {
-        self.parse(key, "a boolean (true/false, 1/0, on/off)", |v| match v.to_lowercase().as_str() {
-            "true" | "1" | "on" | "yes" => Some(true),
-            "false" | "0" | "off" | "no" => Some(false),
-            _ => None,
+        self.parse(key, "a boolean (true/false, 1/0, on/off)", |v| {
+            match v.to_lowercase().as_str() {
+                "true" | "1" | "on" | "yes" => Some(true),
+                "false" | "0" | "off" | "no" => Some(false),
+                _ => None,
+            }
         })
     }
 
@@ -171,14 +205,24 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, String> {
             return Err(format!(
                 "{}: unknown setting {key:?} (known: {})",
                 path.display(),
-                SETTINGS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                SETTINGS
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         let value = match value {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
-            other => return Err(format!("{}: {key} must be a string, number or boolean, not {}", path.display(), other.type_str())),
+            other => {
+                return Err(format!(
+                    "{}: {key} must be a string, number or boolean, not {}",
+                    path.display(),
+                    other.type_str()
+                ));
+            }
         };
         flat.insert(key, value);
     }
@@ -202,7 +246,11 @@ impl Config {
         match config {
             Some(config) if src.problems.is_empty() => {
                 let refusals = config.production_refusals();
-                if refusals.is_empty() { Ok(config) } else { Err(ConfigError(refusals)) }
+                if refusals.is_empty() {
+                    Ok(config)
+                } else {
+                    Err(ConfigError(refusals))
+                }
             }
             _ => Err(ConfigError(src.problems)),
         }
@@ -210,9 +258,12 @@ impl Config {
 
     /// The configuration from the process environment and the file `IDP_CONFIG` names, if any.
     pub fn from_process(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let env: HashMap<String, String> =
-            std::env::vars().filter(|(k, _)| k.starts_with("IDP_")).collect();
-        let file = file.map(Path::to_path_buf).or_else(|| env.get("IDP_CONFIG").map(PathBuf::from));
+        let env: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("IDP_"))
+            .collect();
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| env.get("IDP_CONFIG").map(PathBuf::from));
         Self::load(file.as_deref(), &env)
     }
 
@@ -231,15 +282,23 @@ impl Config {
         let listen: SocketAddr = listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let issuer = src.parse("issuer", "an http(s) URL without query or fragment", |v| {
             Url::parse(v).ok().filter(|u| {
-                matches!(u.scheme(), "http" | "https") && u.query().is_none() && u.fragment().is_none() && u.host().is_some()
+                matches!(u.scheme(), "http" | "https")
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+                    && u.host().is_some()
             })
         });
-        let data_dir = src.raw("data_dir").map_or_else(|| PathBuf::from("./data"), |(v, _)| PathBuf::from(v));
+        let data_dir = src
+            .raw("data_dir")
+            .map_or_else(|| PathBuf::from("./data"), |(v, _)| PathBuf::from(v));
         let database_url = src.parse("database_url", "a sqlite:// or postgres:// URL", |v| {
             Backend::of_url(v).map(|_| v.to_owned())
         });
         let redis_url = src.parse("redis_url", "a redis:// or rediss:// URL", |v| {
-            Url::parse(v).ok().filter(|u| matches!(u.scheme(), "redis" | "rediss")).map(|_| v.to_owned())
+            Url::parse(v)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "redis" | "rediss"))
+                .map(|_| v.to_owned())
         });
         let log_format = src
             .parse("log_format", "pretty or json", |v| match v {
@@ -247,7 +306,11 @@ impl Config {
                 "json" => Some(LogFormat::Json),
                 _ => None,
             })
-            .unwrap_or(if development { LogFormat::Pretty } else { LogFormat::Json });
+            .unwrap_or(if development {
+                LogFormat::Pretty
+            } else {
+                LogFormat::Json
+            });
         let database_url = database_url.unwrap_or_else(|| sqlite_url(&data_dir.join("dan.sqlite")));
         let embedded_db = Backend::of_url(&database_url) == Some(Backend::Sqlite);
         let config = Self {
@@ -259,19 +322,32 @@ impl Config {
                 None => Url::parse(&format!("http://{listen}")).ok()?,
             },
             data_dir,
-            database_max_connections: src.number("database_max_connections").filter(|n| *n > 0).unwrap_or(10),
+            database_max_connections: src
+                .number("database_max_connections")
+                .filter(|n| *n > 0)
+                .unwrap_or(10),
             redis_url,
-            redis_prefix: src.raw("redis_prefix").map_or_else(|| "dan".to_owned(), |(v, _)| v),
-            store_max_entries: src.number("store_max_entries").filter(|n| *n > 0).unwrap_or(100_000),
+            redis_prefix: src
+                .raw("redis_prefix")
+                .map_or_else(|| "dan".to_owned(), |(v, _)| v),
+            store_max_entries: src
+                .number("store_max_entries")
+                .filter(|n| *n > 0)
+                .unwrap_or(100_000),
             auto_migrate: src.flag("auto_migrate").unwrap_or(embedded_db),
             dev_outbox: src.flag("dev_outbox").unwrap_or(development),
             demo_data: src.flag("demo_data").unwrap_or(development),
             insecure_cookies: src.flag("insecure_cookies").unwrap_or(development),
             log_filter: src.raw("log").map_or_else(|| "info".to_owned(), |(v, _)| v),
             log_format,
-            body_limit_bytes: src.number("body_limit_bytes").filter(|n| *n > 0).unwrap_or(64 * 1024),
+            body_limit_bytes: src
+                .number("body_limit_bytes")
+                .filter(|n| *n > 0)
+                .unwrap_or(64 * 1024),
             backend_timeout: Duration::from_millis(
-                src.number("backend_timeout_ms").filter(|n| *n > 0).unwrap_or(2000),
+                src.number("backend_timeout_ms")
+                    .filter(|n| *n > 0)
+                    .unwrap_or(2000),
             ),
             database_url,
         };
@@ -289,10 +365,22 @@ impl Config {
                 refusals.push(format!("production refuses {message}"));
             }
         };
-        refuse(self.dev_outbox, "IDP_DEV_OUTBOX=true: the development SMS outbox would show one-time codes");
-        refuse(self.demo_data, "IDP_DEMO_DATA=true: demo citizens must not exist in production");
-        refuse(self.insecure_cookies, "IDP_INSECURE_COOKIES=true: cookies must be Secure");
-        refuse(self.issuer.scheme() != "https", "an http issuer: set IDP_ISSUER to an https:// URL");
+        refuse(
+            self.dev_outbox,
+            "IDP_DEV_OUTBOX=true: the development SMS outbox would show one-time codes",
+        );
+        refuse(
+            self.demo_data,
+            "IDP_DEMO_DATA=true: demo citizens must not exist in production",
+        );
+        refuse(
+            self.insecure_cookies,
+            "IDP_INSECURE_COOKIES=true: cookies must be Secure",
+        );
+        refuse(
+            self.issuer.scheme() != "https",
+            "an http issuer: set IDP_ISSUER to an https:// URL",
+        );
         refuse(
             self.backend() == Backend::Sqlite,
             "the embedded SQLite database: set IDP_DATABASE_URL to a postgres:// URL",
@@ -324,7 +412,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -346,7 +437,11 @@ mod tests {
     fn the_environment_wins_over_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("idp.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/dan\"\nbody_limit_bytes = 1000\n").unwrap();
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/dan\"\nbody_limit_bytes = 1000\n",
+        )
+        .unwrap();
         let config = Config::load(Some(&path), &env(&[("IDP_LISTEN", "127.0.0.1:9100")])).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:9100");
         assert_eq!(config.issuer.as_str(), "http://127.0.0.1:9100/");
@@ -358,12 +453,19 @@ mod tests {
     fn every_bad_value_is_reported_with_its_variable() {
         let err = Config::load(
             None,
-            &env(&[("IDP_LISTEN", "localhost"), ("IDP_ENV", "staging"), ("IDP_REDIS_URL", "http://x")]),
+            &env(&[
+                ("IDP_LISTEN", "localhost"),
+                ("IDP_ENV", "staging"),
+                ("IDP_REDIS_URL", "http://x"),
+            ]),
         )
         .unwrap_err();
         let text = err.to_string();
         assert_eq!(err.0.len(), 3, "{text}");
-        assert!(text.contains("IDP_LISTEN: \"localhost\" is not a socket address"), "{text}");
+        assert!(
+            text.contains("IDP_LISTEN: \"localhost\" is not a socket address"),
+            "{text}"
+        );
         assert!(text.contains("IDP_ENV"), "{text}");
         assert!(text.contains("IDP_REDIS_URL"), "{text}");
     }
@@ -374,14 +476,26 @@ mod tests {
         let path = dir.path().join("idp.toml");
         std::fs::write(&path, "lisen = \"127.0.0.1:9000\"\n").unwrap();
         let err = Config::load(Some(&path), &env(&[])).unwrap_err();
-        assert!(err.to_string().contains("unknown setting \"lisen\""), "{err}");
+        assert!(
+            err.to_string().contains("unknown setting \"lisen\""),
+            "{err}"
+        );
     }
 
     #[test]
     fn production_refuses_each_development_convenience_by_name() {
-        let err = Config::load(None, &env(&[("IDP_ENV", "production"), ("IDP_DEMO_DATA", "true")])).unwrap_err();
+        let err = Config::load(
+            None,
+            &env(&[("IDP_ENV", "production"), ("IDP_DEMO_DATA", "true")]),
+        )
+        .unwrap_err();
         let text = err.to_string();
-        for name in ["IDP_DEMO_DATA", "IDP_ISSUER", "IDP_DATABASE_URL", "IDP_REDIS_URL"] {
+        for name in [
+            "IDP_DEMO_DATA",
+            "IDP_ISSUER",
+            "IDP_DATABASE_URL",
+            "IDP_REDIS_URL",
+        ] {
             assert!(text.contains(name), "{name} missing from {text}");
         }
         // Conveniences default to off in production: only what was asked for is named.
@@ -401,6 +515,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.log_format, LogFormat::Json);
-        assert!(!config.auto_migrate && !config.dev_outbox && !config.demo_data && !config.insecure_cookies);
+        assert!(
+            !config.auto_migrate
+                && !config.dev_outbox
+                && !config.demo_data
+                && !config.insecure_cookies
+        );
     }
 }

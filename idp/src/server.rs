@@ -49,13 +49,22 @@ pub struct Node {
 }
 
 /// Opens the database (applying migrations when configured or `migrate` is set).
-pub async fn open_database(config: &Config, migrate: bool) -> Result<(Database, Vec<String>), StartError> {
+pub async fn open_database(
+    config: &Config,
+    migrate: bool,
+) -> Result<(Database, Vec<String>), StartError> {
     let url = redact_url(&config.database_url);
     let database = Database::connect(&config.database_options())
         .await
-        .map_err(|source| StartError::Database { url: url.clone(), source })?;
+        .map_err(|source| StartError::Database {
+            url: url.clone(),
+            source,
+        })?;
     let applied = if migrate || config.auto_migrate {
-        database.migrate().await.map_err(|source| StartError::Database { url, source })?
+        database
+            .migrate()
+            .await
+            .map_err(|source| StartError::Database { url, source })?
     } else {
         let pending = database
             .pending_migrations()
@@ -73,9 +82,13 @@ pub async fn open_database(config: &Config, migrate: bool) -> Result<(Database, 
 pub fn open_store(config: &Config) -> Result<Arc<dyn EphemeralStore>, StartError> {
     Ok(match &config.redis_url {
         Some(url) => Arc::new(
-            RedisStore::new(url, &config.redis_prefix, config.backend_timeout).map_err(StartError::Store)?,
+            RedisStore::new(url, &config.redis_prefix, config.backend_timeout)
+                .map_err(StartError::Store)?,
         ),
-        None => Arc::new(MemoryStore::new(config.store_max_entries, Arc::new(SystemClock))),
+        None => Arc::new(MemoryStore::new(
+            config.store_max_entries,
+            Arc::new(SystemClock),
+        )),
     })
 }
 
@@ -85,15 +98,24 @@ pub async fn prepare(config: &Config, migrate: bool) -> Result<Node, StartError>
     let database_created = database.was_created();
     let directory = database.citizens();
     if config.demo_data {
-        crate::demo::seed(&directory).await.map_err(StartError::Demo)?;
+        crate::demo::seed(&directory)
+            .await
+            .map_err(StartError::Demo)?;
     }
-    let citizens = directory.count().await.map_err(|source| StartError::Database {
-        url: redact_url(&config.database_url),
-        source,
-    })?;
+    let citizens = directory
+        .count()
+        .await
+        .map_err(|source| StartError::Database {
+            url: redact_url(&config.database_url),
+            source,
+        })?;
     let store = open_store(config)?;
     Ok(Node {
-        state: AppState { database, store, backend_timeout: config.backend_timeout },
+        state: AppState {
+            database,
+            store,
+            backend_timeout: config.backend_timeout,
+        },
         database_created,
         migrations_applied,
         citizens,
@@ -107,12 +129,20 @@ pub fn banner(config: &Config, node: &Node, public: SocketAddr) -> String {
             "SQLite {} ({})",
             crate::database::sqlite_path(&config.database_url)
                 .map_or_else(|| config.database_url.clone(), |p| p.display().to_string()),
-            if node.database_created { "created" } else { "existing" }
+            if node.database_created {
+                "created"
+            } else {
+                "existing"
+            }
         ),
         Backend::Postgres => format!("PostgreSQL {}", redact_url(&config.database_url)),
     };
     let mut lines = vec![
-        format!("DAN identity provider {} ({:?})", env!("CARGO_PKG_VERSION"), config.environment),
+        format!(
+            "DAN identity provider {} ({:?})",
+            env!("CARGO_PKG_VERSION"),
+            config.environment
+        ),
         format!("  listening on http://{public}"),
         format!("  issuer       {}", config.issuer),
         format!("  database     {database}"),
@@ -120,12 +150,20 @@ pub fn banner(config: &Config, node: &Node, public: SocketAddr) -> String {
         format!("  citizens     {}", node.citizens),
     ];
     if !node.migrations_applied.is_empty() {
-        lines.push(format!("  migrations   applied {}", node.migrations_applied.join(", ")));
+        lines.push(format!(
+            "  migrations   applied {}",
+            node.migrations_applied.join(", ")
+        ));
     }
     if config.demo_data {
-        let demo: Vec<&str> = crate::demo::DEMO_CITIZENS.iter().map(|(rn, ..)| *rn).collect();
+        let demo: Vec<&str> = crate::demo::DEMO_CITIZENS
+            .iter()
+            .map(|(rn, ..)| *rn)
+            .collect();
         lines.push(format!("  demo citizens {} (synthetic)", demo.join(", ")));
     }
-    lines.push(format!("  health       http://{public}/healthz   readiness http://{public}/readyz"));
+    lines.push(format!(
+        "  health       http://{public}/healthz   readiness http://{public}/readyz"
+    ));
     lines.join("\n")
 }

@@ -1,5 +1,7 @@
 //! The contract of `CitizenDirectory`, run on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use idp::citizens::{
@@ -29,7 +31,10 @@ fn records(n: u64, seed: u64) -> Vec<CitizenRecord> {
                 gender: Gender::parse(&row[5]).unwrap(),
                 phone_numbers: vec![PhoneNumber::parse(&row[6]).unwrap()],
                 email: None,
-                address: Address { aimag: Some(row[8].to_owned()), ..Address::default() },
+                address: Address {
+                    aimag: Some(row[8].to_owned()),
+                    ..Address::default()
+                },
                 status: CitizenStatus::Active,
             }
         })
@@ -40,27 +45,67 @@ async fn upserted_records_are_found_by_registry_number_and_by_id(db: Database) {
     let dir = db.citizens();
     let batch = records(10, 1);
     let outcome = dir.upsert_batch(&batch).await.unwrap();
-    assert_eq!(outcome, UpsertOutcome { inserted: 10, updated: 0, unchanged: 0 });
+    assert_eq!(
+        outcome,
+        UpsertOutcome {
+            inserted: 10,
+            updated: 0,
+            unchanged: 0
+        }
+    );
     assert_eq!(dir.count().await.unwrap(), 10);
     for record in &batch {
-        let found = dir.find_by_registry_number(&record.registry_number).await.unwrap().expect("stored");
+        let found = dir
+            .find_by_registry_number(&record.registry_number)
+            .await
+            .unwrap()
+            .expect("stored");
         assert_eq!(&found.record, record);
-        let by_id = dir.find_by_id(found.id).await.unwrap().expect("found by id");
+        let by_id = dir
+            .find_by_id(found.id)
+            .await
+            .unwrap()
+            .expect("found by id");
         assert_eq!(by_id, found);
     }
     let unknown = RegistryNumber::parse("ЯЯ99123199").unwrap();
-    assert!(dir.find_by_registry_number(&unknown).await.unwrap().is_none());
-    assert!(dir.find_by_id(CitizenId::generate()).await.unwrap().is_none());
+    assert!(
+        dir.find_by_registry_number(&unknown)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        dir.find_by_id(CitizenId::generate())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn an_identical_batch_changes_nothing(db: Database) {
     let dir = db.citizens();
     let batch = records(25, 2);
     dir.upsert_batch(&batch).await.unwrap();
-    let before = dir.find_by_registry_number(&batch[0].registry_number).await.unwrap().unwrap();
+    let before = dir
+        .find_by_registry_number(&batch[0].registry_number)
+        .await
+        .unwrap()
+        .unwrap();
     let outcome = dir.upsert_batch(&batch).await.unwrap();
-    assert_eq!(outcome, UpsertOutcome { inserted: 0, updated: 0, unchanged: 25 });
-    let after = dir.find_by_registry_number(&batch[0].registry_number).await.unwrap().unwrap();
+    assert_eq!(
+        outcome,
+        UpsertOutcome {
+            inserted: 0,
+            updated: 0,
+            unchanged: 25
+        }
+    );
+    let after = dir
+        .find_by_registry_number(&batch[0].registry_number)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after, before, "not even updated_at moves");
     assert_eq!(dir.count().await.unwrap(), 25);
 }
@@ -69,12 +114,29 @@ async fn a_changed_record_is_updated_in_place(db: Database) {
     let dir = db.citizens();
     let mut batch = records(5, 3);
     dir.upsert_batch(&batch).await.unwrap();
-    let before = dir.find_by_registry_number(&batch[2].registry_number).await.unwrap().unwrap();
+    let before = dir
+        .find_by_registry_number(&batch[2].registry_number)
+        .await
+        .unwrap()
+        .unwrap();
     batch[2].given_name = "Өөрчлөгдсөн-Туршилт".to_owned();
-    batch[2].phone_numbers.push(PhoneNumber::parse("88001122").unwrap());
+    batch[2]
+        .phone_numbers
+        .push(PhoneNumber::parse("88001122").unwrap());
     let outcome = dir.upsert_batch(&batch).await.unwrap();
-    assert_eq!(outcome, UpsertOutcome { inserted: 0, updated: 1, unchanged: 4 });
-    let after = dir.find_by_registry_number(&batch[2].registry_number).await.unwrap().unwrap();
+    assert_eq!(
+        outcome,
+        UpsertOutcome {
+            inserted: 0,
+            updated: 1,
+            unchanged: 4
+        }
+    );
+    let after = dir
+        .find_by_registry_number(&batch[2].registry_number)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after.id, before.id, "an update keeps the citizen's id");
     assert_eq!(after.record, batch[2]);
     assert_eq!(after.created_at, before.created_at);
@@ -86,7 +148,12 @@ async fn an_import_never_unlocks_but_records_a_death(db: Database) {
     let mut batch = records(2, 4);
     dir.upsert_batch(&batch).await.unwrap();
     for record in &batch {
-        let id = dir.find_by_registry_number(&record.registry_number).await.unwrap().unwrap().id;
+        let id = dir
+            .find_by_registry_number(&record.registry_number)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
         assert!(dir.set_status(id, CitizenStatus::Locked).await.unwrap());
     }
     // The registry sends a changed address for the first and a death for the second.
@@ -94,12 +161,24 @@ async fn an_import_never_unlocks_but_records_a_death(db: Database) {
     batch[1].status = CitizenStatus::Deceased;
     let outcome = dir.upsert_batch(&batch).await.unwrap();
     assert_eq!(outcome.updated, 2);
-    let first = dir.find_by_registry_number(&batch[0].registry_number).await.unwrap().unwrap();
+    let first = dir
+        .find_by_registry_number(&batch[0].registry_number)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.record.status, CitizenStatus::Locked);
     assert_eq!(first.record.address.text.as_deref(), Some("Шинэ хаяг"));
-    let second = dir.find_by_registry_number(&batch[1].registry_number).await.unwrap().unwrap();
+    let second = dir
+        .find_by_registry_number(&batch[1].registry_number)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(second.record.status, CitizenStatus::Deceased);
-    assert!(!dir.set_status(CitizenId::generate(), CitizenStatus::Locked).await.unwrap());
+    assert!(
+        !dir.set_status(CitizenId::generate(), CitizenStatus::Locked)
+            .await
+            .unwrap()
+    );
 }
 
 async fn a_batch_larger_than_one_statement_is_stored_whole(db: Database) {
@@ -131,7 +210,10 @@ async fn a_batch_with_a_registry_number_twice_is_refused_whole(db: Database) {
     let err = dir.upsert_batch(&batch).await.unwrap_err();
     assert!(matches!(err, StorageError::Rejected(_)), "{err:?}");
     assert_eq!(dir.count().await.unwrap(), 0);
-    assert_eq!(dir.upsert_batch(&[]).await.unwrap(), UpsertOutcome::default());
+    assert_eq!(
+        dir.upsert_batch(&[]).await.unwrap(),
+        UpsertOutcome::default()
+    );
 }
 
 on_both_databases!(

@@ -1,6 +1,8 @@
 //! Importing registry extracts: streaming, idempotent, bad rows reported and skipped, batches
 //! stored whole or not at all. Run on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::io::Write;
@@ -9,10 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use idp::citizens::import::{
-    Format, ImportError, ImportObserver, ImportOptions, ImportSummary, Progress, Rejection, import_file,
+    Format, ImportError, ImportObserver, ImportOptions, ImportSummary, Progress, Rejection,
+    import_file,
 };
 use idp::citizens::{
-    Citizen, CitizenDirectory, CitizenId, CitizenRecord, CitizenStatus, RegistryNumber, UpsertOutcome, synthetic,
+    Citizen, CitizenDirectory, CitizenId, CitizenRecord, CitizenStatus, RegistryNumber,
+    UpsertOutcome, synthetic,
 };
 use idp::database::{Database, StorageError};
 
@@ -55,9 +59,18 @@ fn csv_with_three_bad_rows(dir: &Path, good: u64) -> (PathBuf, Vec<u64>) {
     // Vector index i is file line i + 1; inserting from the end keeps earlier indexes valid,
     // and each insertion shifts the rows after it by one line.
     let bad = [
-        (901, "YB99032512,Жишээ,Бат-Туршилт,,,male,99112233,,,,,,active"), // Latin letters
-        (501, "УБ99023012,Жишээ,Бат-Туршилт,,,male,99112233,,,,,,active"), // 30 February
-        (101, "УБ99032512,Жишээ,Бат-Туршилт,,,unknown,99112233,,,,,,active"), // gender
+        (
+            901,
+            "YB99032512,Жишээ,Бат-Туршилт,,,male,99112233,,,,,,active",
+        ), // Latin letters
+        (
+            501,
+            "УБ99023012,Жишээ,Бат-Туршилт,,,male,99112233,,,,,,active",
+        ), // 30 February
+        (
+            101,
+            "УБ99032512,Жишээ,Бат-Туршилт,,,unknown,99112233,,,,,,active",
+        ), // gender
     ];
     for (after, row) in bad {
         lines.insert(after, row.to_owned());
@@ -74,15 +87,35 @@ async fn a_thousand_good_rows_and_three_bad_ones(db: Database) {
     let (result, seen) = run(&dir, &path, options(Format::Csv, 128)).await;
     let summary = result.unwrap();
     assert_eq!(summary.rows_read, 1_003);
-    assert_eq!(summary.stored, UpsertOutcome { inserted: 1_000, updated: 0, unchanged: 0 });
+    assert_eq!(
+        summary.stored,
+        UpsertOutcome {
+            inserted: 1_000,
+            updated: 0,
+            unchanged: 0
+        }
+    );
     assert_eq!(summary.rejected, 3);
     assert_eq!(dir.count().await.unwrap(), 1_000);
     let lines: Vec<u64> = seen.rejections.iter().map(|r| r.line).collect();
     assert_eq!(lines, bad_lines);
-    let columns: Vec<_> = seen.rejections.iter().map(|r| r.column.as_deref().unwrap()).collect();
+    let columns: Vec<_> = seen
+        .rejections
+        .iter()
+        .map(|r| r.column.as_deref().unwrap())
+        .collect();
     assert_eq!(columns, ["gender", "registry_number", "registry_number"]);
-    assert!(seen.rejections[2].reason.contains("Latin"), "{:?}", seen.rejections[2]);
-    assert!(seen.rejections.iter().all(|r| !r.reason.contains("99032512")), "values are never echoed");
+    assert!(
+        seen.rejections[2].reason.contains("Latin"),
+        "{:?}",
+        seen.rejections[2]
+    );
+    assert!(
+        seen.rejections
+            .iter()
+            .all(|r| !r.reason.contains("99032512")),
+        "values are never echoed"
+    );
     let last = seen.progress.last().unwrap();
     assert_eq!(last.rows_read, 1_003);
     assert_eq!(last.bytes_read, last.total_bytes);
@@ -90,7 +123,14 @@ async fn a_thousand_good_rows_and_three_bad_ones(db: Database) {
     // The same file again changes nothing.
     let (again, seen_again) = run(&dir, &path, options(Format::Csv, 128)).await;
     let again = again.unwrap();
-    assert_eq!(again.stored, UpsertOutcome { inserted: 0, updated: 0, unchanged: 1_000 });
+    assert_eq!(
+        again.stored,
+        UpsertOutcome {
+            inserted: 0,
+            updated: 0,
+            unchanged: 1_000
+        }
+    );
     assert_eq!(seen_again.rejections.len(), 3);
     assert_eq!(dir.count().await.unwrap(), 1_000);
 }
@@ -102,7 +142,11 @@ async fn json_lines_import_the_same_as_csv(db: Database) {
     synthetic::generate(200, 12, Format::Jsonl, &mut file).unwrap();
     writeln!(file).unwrap(); // a blank line is skipped
     writeln!(file, "{{\"registry_number\": \"УБ99032512\"").unwrap(); // broken JSON
-    writeln!(file, "{{\"registry_number\": \"УБ99032512\", \"nickname\": \"x\"}}").unwrap();
+    writeln!(
+        file,
+        "{{\"registry_number\": \"УБ99032512\", \"nickname\": \"x\"}}"
+    )
+    .unwrap();
     writeln!(file, "{{\"registry_number\": \"УБ99032512\", \"family_name\": \"Жишээ\", \"given_name\": \"Бат\", \"gender\": \"эрэгтэй\", \"phone_numbers\": [\"99112233\"]}}").unwrap();
     drop(file);
     let dir = db.citizens();
@@ -111,9 +155,19 @@ async fn json_lines_import_the_same_as_csv(db: Database) {
     assert_eq!(summary.stored.inserted, 201);
     assert_eq!(summary.rejected, 2);
     assert_eq!(seen.rejections[0].line, 202);
-    assert!(seen.rejections[0].reason.contains("not a valid JSON"), "{:?}", seen.rejections[0]);
+    assert!(
+        seen.rejections[0].reason.contains("not a valid JSON"),
+        "{:?}",
+        seen.rejections[0]
+    );
     assert_eq!(seen.rejections[1].line, 203);
-    assert!(seen.rejections[1].reason.contains("unknown field `nickname`"), "{:?}", seen.rejections[1]);
+    assert!(
+        seen.rejections[1]
+            .reason
+            .contains("unknown field `nickname`"),
+        "{:?}",
+        seen.rejections[1]
+    );
     let rn = RegistryNumber::parse("УБ99032512").unwrap();
     let stored = dir.find_by_registry_number(&rn).await.unwrap().unwrap();
     assert_eq!(stored.record.phone_numbers[0].as_str(), "+97699112233");
@@ -132,7 +186,14 @@ async fn a_registry_number_twice_in_a_file_applies_in_file_order(db: Database) {
     .unwrap();
     let dir = db.citizens();
     let summary = run(&dir, &path, options(Format::Csv, 100)).await.0.unwrap();
-    assert_eq!(summary.stored, UpsertOutcome { inserted: 2, updated: 1, unchanged: 0 });
+    assert_eq!(
+        summary.stored,
+        UpsertOutcome {
+            inserted: 2,
+            updated: 1,
+            unchanged: 0
+        }
+    );
     let rn = RegistryNumber::parse("УБ99032512").unwrap();
     let stored = dir.find_by_registry_number(&rn).await.unwrap().unwrap();
     assert_eq!(stored.record.given_name, "Сүүлийн");
@@ -142,35 +203,65 @@ async fn a_file_without_required_columns_imports_nothing(db: Database) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = db.citizens();
     let cases = [
-        ("missing.csv", "registry_number,given_name,gender\nУБ99032512,Бат,male\n", "lacks required column(s): family_name"),
-        ("unknown.csv", "registry_number,family_name,given_name,gender,nickname\n", "column 5 of the header, \"nickname\""),
+        (
+            "missing.csv",
+            "registry_number,given_name,gender\nУБ99032512,Бат,male\n",
+            "lacks required column(s): family_name",
+        ),
+        (
+            "unknown.csv",
+            "registry_number,family_name,given_name,gender,nickname\n",
+            "column 5 of the header, \"nickname\"",
+        ),
         ("empty.csv", "", "the file is empty"),
     ];
     for (name, content, expected) in cases {
         let path = tmp.path().join(name);
         std::fs::write(&path, content).unwrap();
-        let err = run(&dir, &path, options(Format::Csv, 100)).await.0.unwrap_err();
-        assert!(matches!(err, ImportError::Malformed { line: 1, .. }), "{name}: {err:?}");
+        let err = run(&dir, &path, options(Format::Csv, 100))
+            .await
+            .0
+            .unwrap_err();
+        assert!(
+            matches!(err, ImportError::Malformed { line: 1, .. }),
+            "{name}: {err:?}"
+        );
         assert!(err.to_string().contains(expected), "{name}: {err}");
     }
     // UTF-16, the usual spreadsheet-export mistake.
     let path = tmp.path().join("utf16.csv");
     let utf16: Vec<u8> = [0xFF, 0xFE]
         .into_iter()
-        .chain("registry_number,family_name,given_name,gender\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .chain(
+            "registry_number,family_name,given_name,gender\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
         .collect();
     std::fs::write(&path, utf16).unwrap();
-    let err = run(&dir, &path, options(Format::Csv, 100)).await.0.unwrap_err();
+    let err = run(&dir, &path, options(Format::Csv, 100))
+        .await
+        .0
+        .unwrap_err();
     assert!(err.to_string().contains("UTF-16"), "{err}");
     assert_eq!(dir.count().await.unwrap(), 0);
-    let err = run(&dir, &tmp.path().join("absent.csv"), options(Format::Csv, 100)).await.0.unwrap_err();
+    let err = run(
+        &dir,
+        &tmp.path().join("absent.csv"),
+        options(Format::Csv, 100),
+    )
+    .await
+    .0
+    .unwrap_err();
     assert!(matches!(err, ImportError::Io { .. }), "{err:?}");
 }
 
 async fn rows_with_bad_encoding_or_field_count_are_reported_and_skipped(db: Database) {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("mixed.csv");
-    let mut content = "\u{feff}registry_number,family_name,given_name,gender\n".as_bytes().to_vec();
+    let mut content = "\u{feff}registry_number,family_name,given_name,gender\n"
+        .as_bytes()
+        .to_vec();
     content.extend_from_slice("УБ99032512,Жишээ,Бат,male\n".as_bytes());
     content.extend_from_slice(b"\xc3\x28\xa0\xa1,\xd5\xe8\xe0\xe8,Bat,male\n"); // Windows-1251, not UTF-8
     content.extend_from_slice("АА96022900,Жишээ,Сараа\n".as_bytes()); // a field missing
@@ -182,12 +273,27 @@ async fn rows_with_bad_encoding_or_field_count_are_reported_and_skipped(db: Data
     assert_eq!(summary.stored.inserted, 2);
     assert_eq!(seen.rejections.len(), 2);
     assert_eq!(seen.rejections[0].line, 3);
-    assert_eq!(seen.rejections[0].column.as_deref(), Some("registry_number"));
+    assert_eq!(
+        seen.rejections[0].column.as_deref(),
+        Some("registry_number")
+    );
     assert!(seen.rejections[0].reason.contains("UTF-8"));
     assert_eq!(seen.rejections[1].line, 4);
-    assert!(seen.rejections[1].reason.contains("expected 4 fields"), "{:?}", seen.rejections[1]);
+    assert!(
+        seen.rejections[1].reason.contains("expected 4 fields"),
+        "{:?}",
+        seen.rejections[1]
+    );
     let rn = RegistryNumber::parse("АА96022901").unwrap();
-    assert_eq!(dir.find_by_registry_number(&rn).await.unwrap().unwrap().record.family_name, "Жишээ, Урт");
+    assert_eq!(
+        dir.find_by_registry_number(&rn)
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+            .family_name,
+        "Жишээ, Урт"
+    );
 }
 
 on_both_databases!(
@@ -214,12 +320,18 @@ impl<D: CitizenDirectory> CitizenDirectory for Faulty<D> {
         if self.available_batches.is_some_and(|n| call >= n) {
             return Err(StorageError::Unavailable("connection refused".into()));
         }
-        if records.iter().any(|r| Some(&r.registry_number) == self.refuse.as_ref()) {
+        if records
+            .iter()
+            .any(|r| Some(&r.registry_number) == self.refuse.as_ref())
+        {
             return Err(StorageError::Rejected("constraint violated".into()));
         }
         self.inner.upsert_batch(records).await
     }
-    async fn find_by_registry_number(&self, rn: &RegistryNumber) -> Result<Option<Citizen>, StorageError> {
+    async fn find_by_registry_number(
+        &self,
+        rn: &RegistryNumber,
+    ) -> Result<Option<Citizen>, StorageError> {
         self.inner.find_by_registry_number(rn).await
     }
     async fn find_by_id(&self, id: CitizenId) -> Result<Option<Citizen>, StorageError> {
@@ -235,7 +347,13 @@ impl<D: CitizenDirectory> CitizenDirectory for Faulty<D> {
 
 fn generated_csv(dir: &Path, count: u64) -> PathBuf {
     let path = dir.join("generated.csv");
-    synthetic::generate(count, 21, Format::Csv, std::fs::File::create(&path).unwrap()).unwrap();
+    synthetic::generate(
+        count,
+        21,
+        Format::Csv,
+        std::fs::File::create(&path).unwrap(),
+    )
+    .unwrap();
     path
 }
 
@@ -250,15 +368,30 @@ async fn a_refused_batch_is_retried_row_by_row_and_only_the_bad_row_is_lost() {
     let db = support::sqlite_database(&tmp).await;
     let path = generated_csv(tmp.path(), 250);
     let refused = nth_registry_number(&path, 130); // data row 131, line 132, in the second batch
-    let dir = Faulty { inner: db.citizens(), refuse: Some(refused.clone()), available_batches: None, calls: AtomicUsize::new(0) };
+    let dir = Faulty {
+        inner: db.citizens(),
+        refuse: Some(refused.clone()),
+        available_batches: None,
+        calls: AtomicUsize::new(0),
+    };
     let (result, seen) = run(&dir, &path, options(Format::Csv, 100)).await;
     let summary = result.unwrap();
     assert_eq!(summary.stored.inserted, 249);
     assert_eq!(summary.rejected, 1);
     assert_eq!(seen.rejections.len(), 1);
     assert_eq!(seen.rejections[0].line, 132);
-    assert!(seen.rejections[0].reason.contains("the database refused the row"));
-    assert!(db.citizens().find_by_registry_number(&refused).await.unwrap().is_none());
+    assert!(
+        seen.rejections[0]
+            .reason
+            .contains("the database refused the row")
+    );
+    assert!(
+        db.citizens()
+            .find_by_registry_number(&refused)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(db.citizens().count().await.unwrap(), 249);
 }
 
@@ -267,15 +400,39 @@ async fn a_database_outage_stops_the_import_and_a_rerun_completes_it() {
     let tmp = tempfile::tempdir().unwrap();
     let db = support::sqlite_database(&tmp).await;
     let path = generated_csv(tmp.path(), 1_000);
-    let dir = Faulty { inner: db.citizens(), refuse: None, available_batches: Some(3), calls: AtomicUsize::new(0) };
-    let err = run(&dir, &path, options(Format::Csv, 100)).await.0.unwrap_err();
+    let dir = Faulty {
+        inner: db.citizens(),
+        refuse: None,
+        available_batches: Some(3),
+        calls: AtomicUsize::new(0),
+    };
+    let err = run(&dir, &path, options(Format::Csv, 100))
+        .await
+        .0
+        .unwrap_err();
     match &err {
-        ImportError::Storage { stored_through_line, .. } => assert_eq!(*stored_through_line, 301),
+        ImportError::Storage {
+            stored_through_line,
+            ..
+        } => assert_eq!(*stored_through_line, 301),
         other => panic!("expected a storage error, got {other:?}"),
     }
-    assert!(err.to_string().contains("run the same import again"), "{err}");
+    assert!(
+        err.to_string().contains("run the same import again"),
+        "{err}"
+    );
     assert_eq!(db.citizens().count().await.unwrap(), 300);
-    let summary = run(&db.citizens(), &path, options(Format::Csv, 100)).await.0.unwrap();
-    assert_eq!(summary.stored, UpsertOutcome { inserted: 700, updated: 0, unchanged: 300 });
+    let summary = run(&db.citizens(), &path, options(Format::Csv, 100))
+        .await
+        .0
+        .unwrap();
+    assert_eq!(
+        summary.stored,
+        UpsertOutcome {
+            inserted: 700,
+            updated: 0,
+            unchanged: 300
+        }
+    );
     assert_eq!(db.citizens().count().await.unwrap(), 1_000);
 }

@@ -23,7 +23,10 @@ impl MigrationTrait for Migration {
                     .col(string(Citizens::GivenName).check(text_length(Citizens::GivenName)))
                     .col(string_null(Citizens::ClanName))
                     .col(date(Citizens::BirthDate))
-                    .col(string_len(Citizens::Gender, 8).check(Expr::col(Citizens::Gender).is_in(["female", "male"])))
+                    .col(
+                        string_len(Citizens::Gender, 8)
+                            .check(Expr::col(Citizens::Gender).is_in(["female", "male"])),
+                    )
                     .col(json_binary(Citizens::PhoneNumbers))
                     .col(string_null(Citizens::Email))
                     .col(string_null(Citizens::AddressAimag))
@@ -31,8 +34,9 @@ impl MigrationTrait for Migration {
                     .col(string_null(Citizens::AddressBag))
                     .col(string_null(Citizens::AddressText))
                     .col(
-                        string_len(Citizens::Status, 16)
-                            .check(Expr::col(Citizens::Status).is_in(["active", "locked", "deceased"])),
+                        string_len(Citizens::Status, 16).check(
+                            Expr::col(Citizens::Status).is_in(["active", "locked", "deceased"]),
+                        ),
                     )
                     .col(big_integer(Citizens::RecordDigest))
                     .col(timestamp_with_time_zone(Citizens::CreatedAt))

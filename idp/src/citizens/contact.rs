@@ -8,7 +8,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContactError {
     /// Not an E.164 number, nor an 8-digit Mongolian number.
-    #[error("a phone number is +976 and 8 digits, or another country's number in E.164 form (+ and up to 15 digits)")]
+    #[error(
+        "a phone number is +976 and 8 digits, or another country's number in E.164 form (+ and up to 15 digits)"
+    )]
     Phone,
     /// Not an e-mail address.
     #[error("an e-mail address has the form name@domain, without spaces, at most 254 characters")]
@@ -64,7 +66,15 @@ impl PhoneNumber {
 impl fmt::Debug for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Personal data: keep only the last two digits in debug output.
-        let tail: String = self.0.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = self
+            .0
+            .chars()
+            .rev()
+            .take(2)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         write!(f, "PhoneNumber(+***{tail})")
     }
 }
@@ -99,7 +109,11 @@ impl Email {
 
 impl fmt::Debug for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Email(***@{})", self.0.split_once('@').map_or("", |(_, d)| d))
+        write!(
+            f,
+            "Email(***@{})",
+            self.0.split_once('@').map_or("", |(_, d)| d)
+        )
     }
 }
 
@@ -109,17 +123,41 @@ mod tests {
 
     #[test]
     fn mongolian_numbers_are_normalized_to_e164() {
-        for input in ["99112233", "9911 2233", "976-9911-2233", "+976 (99) 11-22-33"] {
-            assert_eq!(PhoneNumber::parse(input).unwrap().as_str(), "+97699112233", "{input}");
+        for input in [
+            "99112233",
+            "9911 2233",
+            "976-9911-2233",
+            "+976 (99) 11-22-33",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(input).unwrap().as_str(),
+                "+97699112233",
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn wrong_phone_numbers_are_refused() {
-        for input in ["", "1234567", "+9769911223", "+97699112233444", "99l12233", "+0123456789", "++97699112233"] {
-            assert_eq!(PhoneNumber::parse(input), Err(ContactError::Phone), "{input}");
+        for input in [
+            "",
+            "1234567",
+            "+9769911223",
+            "+97699112233444",
+            "99l12233",
+            "+0123456789",
+            "++97699112233",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(input),
+                Err(ContactError::Phone),
+                "{input}"
+            );
         }
-        assert_eq!(PhoneNumber::parse("+4915112345678").unwrap().as_str(), "+4915112345678");
+        assert_eq!(
+            PhoneNumber::parse("+4915112345678").unwrap().as_str(),
+            "+4915112345678"
+        );
     }
 
     #[test]
@@ -130,8 +168,20 @@ mod tests {
 
     #[test]
     fn emails_are_checked_lightly() {
-        assert_eq!(Email::parse(" Bat@Example.MN ").unwrap().as_str(), "Bat@example.mn");
-        for input in ["", "bat", "bat@", "@example.mn", "bat@example", "b at@example.mn", "a@b@c.mn", "bat@.mn"] {
+        assert_eq!(
+            Email::parse(" Bat@Example.MN ").unwrap().as_str(),
+            "Bat@example.mn"
+        );
+        for input in [
+            "",
+            "bat",
+            "bat@",
+            "@example.mn",
+            "bat@example",
+            "b at@example.mn",
+            "a@b@c.mn",
+            "bat@.mn",
+        ] {
             assert_eq!(Email::parse(input), Err(ContactError::Email), "{input}");
         }
     }

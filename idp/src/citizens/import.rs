@@ -133,7 +133,11 @@ pub struct ImportSummary {
 impl ImportSummary {
     /// Rows read per second.
     pub fn rows_per_second(&self) -> f64 {
-        if self.seconds > 0.0 { self.rows_read as f64 / self.seconds } else { 0.0 }
+        if self.seconds > 0.0 {
+            self.rows_read as f64 / self.seconds
+        } else {
+            0.0
+        }
     }
 }
 
@@ -195,7 +199,10 @@ pub async fn import_file(
     observer: &mut dyn ImportObserver,
 ) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
-    let file = File::open(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
+    let file = File::open(path).map_err(|source| ImportError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let (tx, mut rx) = mpsc::channel::<Chunk>(2);
     let batch_size = options.batch_size.max(1);
@@ -226,11 +233,18 @@ pub async fn import_file(
                 stored_through_line = chunk.last_line;
             }
             Err(source) => {
-                failure = Some(ImportError::Storage { stored_through_line, source });
+                failure = Some(ImportError::Storage {
+                    stored_through_line,
+                    source,
+                });
                 break;
             }
         }
-        observer.progress(Progress { bytes_read: chunk.bytes_read, total_bytes, rows_read: summary.rows_read });
+        observer.progress(Progress {
+            bytes_read: chunk.bytes_read,
+            total_bytes,
+            rows_read: summary.rows_read,
+        });
     }
     drop(rx);
     let read_result = reader.await.map_err(|e| ImportError::Malformed {
@@ -289,11 +303,23 @@ struct Batcher {
 
 impl Batcher {
     fn new(size: usize, tx: mpsc::Sender<Chunk>) -> Self {
-        Self { size, tx, chunk: Self::empty(size), numbers: HashSet::with_capacity(size), closed: false }
+        Self {
+            size,
+            tx,
+            chunk: Self::empty(size),
+            numbers: HashSet::with_capacity(size),
+            closed: false,
+        }
     }
 
     fn empty(size: usize) -> Chunk {
-        Chunk { records: Vec::with_capacity(size), rejections: Vec::new(), rows: 0, last_line: 0, bytes_read: 0 }
+        Chunk {
+            records: Vec::with_capacity(size),
+            rejections: Vec::new(),
+            rows: 0,
+            last_line: 0,
+            bytes_read: 0,
+        }
     }
 
     /// Adds a row; returns false when the writer has stopped and reading should stop too.
@@ -309,7 +335,8 @@ impl Batcher {
         self.chunk.bytes_read = bytes_read;
         match row {
             Ok(record) => {
-                self.numbers.insert(record.registry_number.as_str().to_owned());
+                self.numbers
+                    .insert(record.registry_number.as_str().to_owned());
                 self.chunk.records.push((line, record));
             }
             Err(rejection) => self.chunk.rejections.push(rejection),
@@ -394,16 +421,30 @@ fn validate(raw: RawRow) -> Result<CitizenRecord, FieldError> {
     let clan_name = text(raw.clan_name, "clan_name")?;
     let birth_date = registry_number.birth_date();
     if let Some(written) = text(raw.birth_date, "birth_date")? {
-        let parsed = NaiveDate::parse_from_str(&written, "%Y-%m-%d")
-            .map_err(|_| ("birth_date", "is not a date of the form YYYY-MM-DD".to_owned()))?;
+        let parsed = NaiveDate::parse_from_str(&written, "%Y-%m-%d").map_err(|_| {
+            (
+                "birth_date",
+                "is not a date of the form YYYY-MM-DD".to_owned(),
+            )
+        })?;
         if parsed != birth_date {
-            return Err(("birth_date", "does not match the birth date in the registry number".to_owned()));
+            return Err((
+                "birth_date",
+                "does not match the birth date in the registry number".to_owned(),
+            ));
         }
     }
-    let gender = Gender::parse(raw.gender.as_deref().unwrap_or_default())
-        .ok_or(("gender", "must be female or male (эмэгтэй, эрэгтэй)".to_owned()))?;
+    let gender = Gender::parse(raw.gender.as_deref().unwrap_or_default()).ok_or((
+        "gender",
+        "must be female or male (эмэгтэй, эрэгтэй)".to_owned(),
+    ))?;
     let mut phone_numbers: Vec<PhoneNumber> = Vec::with_capacity(raw.phone_numbers.len());
-    for phone in raw.phone_numbers.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+    for phone in raw
+        .phone_numbers
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+    {
         let phone = PhoneNumber::parse(phone).map_err(|e| ("phone_numbers", e.to_string()))?;
         if !phone_numbers.contains(&phone) {
             phone_numbers.push(phone);
@@ -413,11 +454,18 @@ fn validate(raw: RawRow) -> Result<CitizenRecord, FieldError> {
         .map(|e| Email::parse(&e))
         .transpose()
         .map_err(|e| ("email", e.to_string()))?;
-    let status = match text(raw.status, "status")?.as_deref().map(str::to_lowercase).as_deref() {
+    let status = match text(raw.status, "status")?
+        .as_deref()
+        .map(str::to_lowercase)
+        .as_deref()
+    {
         None | Some("active") => CitizenStatus::Active,
         Some("deceased") => CitizenStatus::Deceased,
         Some("locked") => {
-            return Err(("status", "locked is decided by security administrators, not by an import".to_owned()));
+            return Err((
+                "status",
+                "locked is decided by security administrators, not by an import".to_owned(),
+            ));
         }
         Some(_) => return Err(("status", "must be active or deceased".to_owned())),
     };
@@ -441,13 +489,20 @@ fn validate(raw: RawRow) -> Result<CitizenRecord, FieldError> {
 }
 
 fn validated(line: u64, raw: RawRow) -> Result<CitizenRecord, Rejection> {
-    validate(raw).map_err(|(column, reason)| Rejection { line, column: Some(column.to_owned()), reason })
+    validate(raw).map_err(|(column, reason)| Rejection {
+        line,
+        column: Some(column.to_owned()),
+        reason,
+    })
 }
 
 /// Refuses UTF-16 files (the usual export mistake) and skips a UTF-8 byte-order mark.
 fn open_text(file: File, path: &Path) -> Result<(BufReader<File>, u64), ImportError> {
     let mut reader = BufReader::with_capacity(256 * 1024, file);
-    let head = reader.fill_buf().map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
+    let head = reader.fill_buf().map_err(|source| ImportError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
         return Err(ImportError::Malformed {
             line: 1,
@@ -463,18 +518,27 @@ fn open_text(file: File, path: &Path) -> Result<(BufReader<File>, u64), ImportEr
 
 fn read_csv(file: File, path: &Path, batcher: &mut Batcher) -> Result<(), ImportError> {
     let (reader, offset) = open_text(file, path)?;
-    let mut csv = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(reader);
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(reader);
     let malformed = |line: u64, reason: String| ImportError::Malformed { line, reason };
     let csv_error = |err: csv::Error| {
         let line = err.position().map_or(0, csv::Position::line);
         match err.into_kind() {
-            csv::ErrorKind::Io(source) => ImportError::Io { path: path.to_owned(), source },
+            csv::ErrorKind::Io(source) => ImportError::Io {
+                path: path.to_owned(),
+                source,
+            },
             other => malformed(line, format!("not valid CSV: {other:?}")),
         }
     };
     let mut record = csv::ByteRecord::new();
     if !csv.read_byte_record(&mut record).map_err(csv_error)? {
-        return Err(malformed(1, "the file is empty: a header row naming the columns is required".to_owned()));
+        return Err(malformed(
+            1,
+            "the file is empty: a header row naming the columns is required".to_owned(),
+        ));
     }
     let columns = header_columns(&record)?;
     while csv.read_byte_record(&mut record).map_err(csv_error)? {
@@ -496,8 +560,9 @@ fn header_columns(header: &csv::ByteRecord) -> Result<Vec<&'static str>, ImportE
     let malformed = |reason: String| ImportError::Malformed { line: 1, reason };
     let mut columns = Vec::with_capacity(header.len());
     for (index, name) in header.iter().enumerate() {
-        let name = std::str::from_utf8(name)
-            .map_err(|_| malformed("the header is not UTF-8 text; save the file as UTF-8".to_owned()))?;
+        let name = std::str::from_utf8(name).map_err(|_| {
+            malformed("the header is not UTF-8 text; save the file as UTF-8".to_owned())
+        })?;
         let name = name.trim().to_lowercase();
         let known = COLUMNS.iter().find(|c| **c == name).ok_or_else(|| {
             malformed(format!(
@@ -507,23 +572,40 @@ fn header_columns(header: &csv::ByteRecord) -> Result<Vec<&'static str>, ImportE
             ))
         })?;
         if columns.contains(known) {
-            return Err(malformed(format!("column {name:?} appears twice in the header")));
+            return Err(malformed(format!(
+                "column {name:?} appears twice in the header"
+            )));
         }
         columns.push(*known);
     }
-    let missing: Vec<&str> = REQUIRED.iter().filter(|c| !columns.contains(c)).copied().collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .filter(|c| !columns.contains(c))
+        .copied()
+        .collect();
     if !missing.is_empty() {
-        return Err(malformed(format!("the header lacks required column(s): {}", missing.join(", "))));
+        return Err(malformed(format!(
+            "the header lacks required column(s): {}",
+            missing.join(", ")
+        )));
     }
     Ok(columns)
 }
 
-fn csv_row(line: u64, columns: &[&'static str], record: &csv::ByteRecord) -> Result<RawRow, Rejection> {
+fn csv_row(
+    line: u64,
+    columns: &[&'static str],
+    record: &csv::ByteRecord,
+) -> Result<RawRow, Rejection> {
     if record.len() != columns.len() {
         return Err(Rejection {
             line,
             column: None,
-            reason: format!("expected {} fields like the header, found {}", columns.len(), record.len()),
+            reason: format!(
+                "expected {} fields like the header, found {}",
+                columns.len(),
+                record.len()
+            ),
         });
     }
     let mut raw = RawRow::default();
@@ -533,7 +615,8 @@ fn csv_row(line: u64, columns: &[&'static str], record: &csv::ByteRecord) -> Res
             column: Some((*column).to_owned()),
             reason: "is not valid UTF-8 text; the file must be saved as UTF-8".to_owned(),
         })?;
-        let value = Some(value.to_owned());
+        let text = value;
+        let value = Some(text.to_owned());
         match *column {
             "registry_number" => raw.registry_number = value,
             "family_name" => raw.family_name = value,
@@ -542,7 +625,7 @@ fn csv_row(line: u64, columns: &[&'static str], record: &csv::ByteRecord) -> Res
             "birth_date" => raw.birth_date = value,
             "gender" => raw.gender = value,
             "phone_numbers" => {
-                raw.phone_numbers = value.unwrap_or_default().split(';').map(str::to_owned).collect();
+                raw.phone_numbers = text.split(';').map(str::to_owned).collect();
             }
             "email" => raw.email = value,
             "aimag" => raw.address.aimag = value,
@@ -566,14 +649,20 @@ fn read_jsonl(file: File, path: &Path, batcher: &mut Batcher) -> Result<(), Impo
         let read = (&mut reader)
             .take(1024 * 1024)
             .read_until(b'\n', &mut buffer)
-            .map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
+            .map_err(|source| ImportError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
         if read == 0 {
             return Ok(());
         }
         line += 1;
         bytes_read += read as u64;
         if !buffer.ends_with(b"\n") && read == 1024 * 1024 {
-            return Err(ImportError::Malformed { line, reason: "the line is longer than 1 MiB".to_owned() });
+            return Err(ImportError::Malformed {
+                line,
+                reason: "the line is longer than 1 MiB".to_owned(),
+            });
         }
         let row = match std::str::from_utf8(&buffer) {
             Err(e) => Err(Rejection {
@@ -607,7 +696,11 @@ fn json_rejection(line: u64, err: &serde_json::Error) -> Rejection {
         }
         _ => "is not a valid JSON object".to_owned(),
     };
-    Rejection { line, column, reason }
+    Rejection {
+        line,
+        column,
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -651,7 +744,8 @@ mod tests {
 
     #[test]
     fn json_errors_do_not_echo_values() {
-        let err = serde_json::from_str::<RawRow>(r#"{"registry_number": ["УБ99032512"]}"#).unwrap_err();
+        let err =
+            serde_json::from_str::<RawRow>(r#"{"registry_number": ["УБ99032512"]}"#).unwrap_err();
         let rejection = json_rejection(7, &err);
         assert!(!rejection.reason.contains("УБ"), "{}", rejection.reason);
         assert_eq!(rejection.line, 7);

@@ -152,7 +152,12 @@ impl CitizenRecord {
         }
         field("\0phones");
         field(self.email.as_ref().map_or("\0", Email::as_str));
-        for part in [&self.address.aimag, &self.address.soum, &self.address.bag, &self.address.text] {
+        for part in [
+            &self.address.aimag,
+            &self.address.soum,
+            &self.address.bag,
+            &self.address.text,
+        ] {
             field(part.as_deref().unwrap_or("\0"));
         }
         field(self.status.as_str());

@@ -141,7 +141,10 @@ impl RegistryNumber {
 /// Reads `YYMMDD` (month plus 20 for births from 2000) as a date, if it exists.
 fn birth_date_of(digits: &[char]) -> Option<NaiveDate> {
     let number = |range: std::ops::Range<usize>| -> Option<u32> {
-        digits.get(range)?.iter().try_fold(0u32, |acc, c| Some(acc * 10 + c.to_digit(10)?))
+        digits
+            .get(range)?
+            .iter()
+            .try_fold(0u32, |acc, c| Some(acc * 10 + c.to_digit(10)?))
     };
     let yy = number(0..2)?;
     let mm = number(2..4)?;
@@ -193,8 +196,14 @@ mod tests {
 
     #[test]
     fn february_29_exists_only_in_leap_years() {
-        assert_eq!(RegistryNumber::parse("АА96022900").unwrap().birth_date(), date(1996, 2, 29));
-        assert_eq!(RegistryNumber::parse("АА00222900").unwrap().birth_date(), date(2000, 2, 29));
+        assert_eq!(
+            RegistryNumber::parse("АА96022900").unwrap().birth_date(),
+            date(1996, 2, 29)
+        );
+        assert_eq!(
+            RegistryNumber::parse("АА00222900").unwrap().birth_date(),
+            date(2000, 2, 29)
+        );
         assert_eq!(
             RegistryNumber::parse("АА97022900"),
             Err(RegistryNumberError::ImpossibleDate)
@@ -212,28 +221,59 @@ mod tests {
 
     #[test]
     fn impossible_months_and_days_are_refused() {
-        for input in ["УБ99132512", "УБ99002512", "УБ99202512", "УБ99332512", "УБ99043112", "УБ99030012"] {
-            assert_eq!(RegistryNumber::parse(input), Err(RegistryNumberError::ImpossibleDate), "{input}");
+        for input in [
+            "УБ99132512",
+            "УБ99002512",
+            "УБ99202512",
+            "УБ99332512",
+            "УБ99043112",
+            "УБ99030012",
+        ] {
+            assert_eq!(
+                RegistryNumber::parse(input),
+                Err(RegistryNumberError::ImpossibleDate),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn latin_look_alike_letters_are_named_as_latin() {
         // Latin "YB" looks like Cyrillic "УБ" on some keyboards; "AA", "KE", "MO" look identical.
-        for input in ["YB99032512", "AA99032512", "КE99032512", "mo99032512", "уб9903251O"] {
-            assert_eq!(RegistryNumber::parse(input), Err(RegistryNumberError::LatinLetters), "{input}");
+        for input in [
+            "YB99032512",
+            "AA99032512",
+            "КE99032512",
+            "mo99032512",
+            "уб9903251O",
+        ] {
+            assert_eq!(
+                RegistryNumber::parse(input),
+                Err(RegistryNumberError::LatinLetters),
+                "{input}"
+            );
         }
         let message = RegistryNumberError::LatinLetters.message_en();
         assert!(message.contains("Latin") && message.contains("Cyrillic"));
-        assert!(RegistryNumberError::LatinLetters.message_mn().contains("латин"));
+        assert!(
+            RegistryNumberError::LatinLetters
+                .message_mn()
+                .contains("латин")
+        );
     }
 
     #[test]
     fn lower_case_and_inner_spaces_are_normalized() {
         let rn = RegistryNumber::parse("  уб 9903 2512\t").unwrap();
         assert_eq!(rn.as_str(), "УБ99032512");
-        assert_eq!(RegistryNumber::parse("өү99032512").unwrap().as_str(), "ӨҮ99032512");
-        assert_eq!(RegistryNumber::parse("ёя99032512").unwrap().as_str(), "ЁЯ99032512");
+        assert_eq!(
+            RegistryNumber::parse("өү99032512").unwrap().as_str(),
+            "ӨҮ99032512"
+        );
+        assert_eq!(
+            RegistryNumber::parse("ёя99032512").unwrap().as_str(),
+            "ЁЯ99032512"
+        );
     }
 
     #[test]
@@ -253,12 +293,27 @@ mod tests {
 
     #[test]
     fn non_digits_and_non_letters_are_refused() {
-        assert_eq!(RegistryNumber::parse("УБ9903251Ж"), Err(RegistryNumberError::NotDigits));
-        assert_eq!(RegistryNumber::parse("УБ99-32512"), Err(RegistryNumberError::NotDigits));
-        assert_eq!(RegistryNumber::parse("У199032512"), Err(RegistryNumberError::NotLetters));
+        assert_eq!(
+            RegistryNumber::parse("УБ9903251Ж"),
+            Err(RegistryNumberError::NotDigits)
+        );
+        assert_eq!(
+            RegistryNumber::parse("УБ99-32512"),
+            Err(RegistryNumberError::NotDigits)
+        );
+        assert_eq!(
+            RegistryNumber::parse("У199032512"),
+            Err(RegistryNumberError::NotLetters)
+        );
         // Cyrillic letters outside the Mongolian alphabet (Ukrainian Є) are refused too.
-        assert_eq!(RegistryNumber::parse("ЄБ99032512"), Err(RegistryNumberError::NotLetters));
-        assert_eq!(RegistryNumber::parse("   "), Err(RegistryNumberError::Empty));
+        assert_eq!(
+            RegistryNumber::parse("ЄБ99032512"),
+            Err(RegistryNumberError::NotLetters)
+        );
+        assert_eq!(
+            RegistryNumber::parse("   "),
+            Err(RegistryNumberError::Empty)
+        );
     }
 
     #[test]

@@ -24,11 +24,34 @@ const SERIALS: u64 = 100;
 const SPACE: u64 = (LETTERS.len() * LETTERS.len()) as u64 * BIRTH_DAYS * SERIALS;
 
 const GIVEN: [&str; 16] = [
-    "Бат", "Болд", "Сараа", "Номин", "Тэмүүлэн", "Ану", "Ганаа", "Цэцэг", "Эрдэнэ", "Оюун",
-    "Мөнх", "Үүрээ", "Дорж", "Солонго", "Ган", "Нараа",
+    "Бат",
+    "Болд",
+    "Сараа",
+    "Номин",
+    "Тэмүүлэн",
+    "Ану",
+    "Ганаа",
+    "Цэцэг",
+    "Эрдэнэ",
+    "Оюун",
+    "Мөнх",
+    "Үүрээ",
+    "Дорж",
+    "Солонго",
+    "Ган",
+    "Нараа",
 ];
-const SYLLABLES: [&str; 12] = ["бат", "дэл", "гэр", "мөр", "нар", "сар", "тал", "ууд", "хан", "цэн", "чул", "өрх"];
-const AIMAGS: [&str; 6] = ["Улаанбаатар", "Архангай", "Дорнод", "Ховд", "Сэлэнгэ", "Өмнөговь"];
+const SYLLABLES: [&str; 12] = [
+    "бат", "дэл", "гэр", "мөр", "нар", "сар", "тал", "ууд", "хан", "цэн", "чул", "өрх",
+];
+const AIMAGS: [&str; 6] = [
+    "Улаанбаатар",
+    "Архангай",
+    "Дорнод",
+    "Ховд",
+    "Сэлэнгэ",
+    "Өмнөговь",
+];
 const SOUMS: [&str; 5] = ["Баянзүрх", "Сүхбаатар", "Хан-Уул", "Чингэлтэй", "Төв сум"];
 
 /// A small, fast, seeded generator (SplitMix64): reproducible across platforms and versions.
@@ -57,7 +80,8 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 
 /// A generated citizen, as the strings of a CSV row (in [`COLUMNS`] order).
 fn row(index: u64, multiplier: u64, offset: u64, rng: &mut SplitMix64) -> [String; 13] {
-    let slot = ((u128::from(index) * u128::from(multiplier) + u128::from(offset)) % u128::from(SPACE)) as u64;
+    let slot = ((u128::from(index) * u128::from(multiplier) + u128::from(offset))
+        % u128::from(SPACE)) as u64;
     let serial = slot % SERIALS;
     let day = (slot / SERIALS) % BIRTH_DAYS;
     let pair = slot / (SERIALS * BIRTH_DAYS);
@@ -65,16 +89,30 @@ fn row(index: u64, multiplier: u64, offset: u64, rng: &mut SplitMix64) -> [Strin
     let birth = NaiveDate::from_ymd_opt(y, m, d)
         .and_then(|start| start.checked_add_days(Days::new(day)))
         .unwrap_or_default();
-    let month = if birth.year() >= 2000 { birth.month() + 20 } else { birth.month() };
+    let month = if birth.year() >= 2000 {
+        birth.month() + 20
+    } else {
+        birth.month()
+    };
     let (year, dom) = (birth.year() % 100, birth.day());
-    let letters: String = [LETTERS[(pair / 35) as usize], LETTERS[(pair % 35) as usize]].iter().collect();
+    let letters: String = [LETTERS[(pair / 35) as usize], LETTERS[(pair % 35) as usize]]
+        .iter()
+        .collect();
     let registry_number = format!("{letters}{year:02}{month:02}{dom:02}{serial:02}");
     let male = (serial / 10) % 2 == 1;
     let given = format!("{}-Туршилт", rng.pick(&GIVEN));
     let family = format!("Жишээ{}{}", rng.pick(&SYLLABLES), rng.pick(&SYLLABLES));
     let phone = format!("+97699{:06}", rng.next() % 1_000_000);
-    let email = if index % 3 == 0 { format!("citizen{index}@example.org") } else { String::new() };
-    let status = if rng.next() % 100 == 0 { "deceased" } else { "active" };
+    let email = if index.is_multiple_of(3) {
+        format!("citizen{index}@example.org")
+    } else {
+        String::new()
+    };
+    let status = if rng.next().is_multiple_of(100) {
+        "deceased"
+    } else {
+        "active"
+    };
     [
         registry_number,
         family,
@@ -95,10 +133,12 @@ fn row(index: u64, multiplier: u64, offset: u64, rng: &mut SplitMix64) -> [Strin
 /// Writes `count` synthetic citizens to `out`, reproducibly for a given `seed`.
 pub fn generate(count: u64, seed: u64, format: Format, out: impl Write) -> std::io::Result<()> {
     if count > SPACE {
-        return Err(std::io::Error::other(format!("at most {SPACE} distinct citizens can be generated")));
+        return Err(std::io::Error::other(format!(
+            "at most {SPACE} distinct citizens can be generated"
+        )));
     }
     let mut rng = SplitMix64(seed);
-    let mut multiplier = rng.next() % SPACE | 1;
+    let mut multiplier = (rng.next() % SPACE) | 1;
     while gcd(multiplier, SPACE) != 1 {
         multiplier += 2;
     }
@@ -115,8 +155,21 @@ pub fn generate(count: u64, seed: u64, format: Format, out: impl Write) -> std::
         Format::Jsonl => {
             let mut out = std::io::BufWriter::new(out);
             for index in 0..count {
-                let [rn, family, given, clan, birth, gender, phone, email, aimag, soum, bag, text, status] =
-                    row(index, multiplier, offset, &mut rng);
+                let [
+                    rn,
+                    family,
+                    given,
+                    clan,
+                    birth,
+                    gender,
+                    phone,
+                    email,
+                    aimag,
+                    soum,
+                    bag,
+                    text,
+                    status,
+                ] = row(index, multiplier, offset, &mut rng);
                 let mut object = serde_json::json!({
                     "registry_number": rn, "family_name": family, "given_name": given,
                     "birth_date": birth, "gender": gender, "phone_numbers": [phone],
@@ -162,7 +215,11 @@ mod tests {
             let rn = RegistryNumber::parse(&record[0]).unwrap();
             assert_eq!(rn.birth_date().to_string(), &record[4]);
             assert!(record[2].ends_with("-Туршилт"));
-            assert!(seen.insert(rn.as_str().to_owned()), "duplicate {}", &record[0]);
+            assert!(
+                seen.insert(rn.as_str().to_owned()),
+                "duplicate {}",
+                &record[0]
+            );
         }
         assert_eq!(seen.len(), 5_000);
     }

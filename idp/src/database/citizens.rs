@@ -126,7 +126,11 @@ fn upsert_statement(
     let mut insert = Query::insert();
     insert.into_table(Entity).columns(COLUMNS);
     for (record, id) in records.iter().zip(proposed) {
-        let phones: Vec<&str> = record.phone_numbers.iter().map(PhoneNumber::as_str).collect();
+        let phones: Vec<&str> = record
+            .phone_numbers
+            .iter()
+            .map(PhoneNumber::as_str)
+            .collect();
         insert.values_panic([
             (*id).into(),
             record.registry_number.as_str().into(),
@@ -174,12 +178,10 @@ fn upsert_statement(
                          THEN 'locked' ELSE excluded.status END",
                     ),
                 )
-                .action_and_where(
-                    ExprTrait::ne(
-                        Expr::col((Entity, Column::RecordDigest)),
-                        Expr::col((excluded, Column::RecordDigest)),
-                    ),
-                )
+                .action_and_where(ExprTrait::ne(
+                    Expr::col((Entity, Column::RecordDigest)),
+                    Expr::col((excluded, Column::RecordDigest)),
+                ))
                 .to_owned(),
         )
         .returning_col(Column::Id);
@@ -193,7 +195,10 @@ impl CitizenDirectory for SqlCitizenDirectory {
             return Ok(UpsertOutcome::default());
         }
         let mut seen = HashSet::with_capacity(records.len());
-        if !records.iter().all(|r| seen.insert(r.registry_number.as_str())) {
+        if !records
+            .iter()
+            .all(|r| seen.insert(r.registry_number.as_str()))
+        {
             return Err(StorageError::Rejected(
                 "a registry number appears twice in one batch".to_owned(),
             ));
@@ -204,7 +209,10 @@ impl CitizenDirectory for SqlCitizenDirectory {
         let proposed: Vec<Uuid> = records.iter().map(|_| CitizenId::generate().0).collect();
         let txn = self.db.begin().await?;
         let mut outcome = UpsertOutcome::default();
-        for (slice, ids) in records.chunks(rows_per_statement).zip(proposed.chunks(rows_per_statement)) {
+        for (slice, ids) in records
+            .chunks(rows_per_statement)
+            .zip(proposed.chunks(rows_per_statement))
+        {
             let statement = upsert_statement(slice, ids, now);
             let returned = txn.query_all(&statement).await?;
             let proposed_here: HashSet<&Uuid> = ids.iter().collect();
@@ -237,7 +245,11 @@ impl CitizenDirectory for SqlCitizenDirectory {
     }
 
     async fn find_by_id(&self, id: CitizenId) -> Result<Option<Citizen>, StorageError> {
-        Entity::find_by_id(id.0).one(&self.db).await?.map(citizen_from_row).transpose()
+        Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .map(citizen_from_row)
+            .transpose()
     }
 
     async fn set_status(&self, id: CitizenId, status: CitizenStatus) -> Result<bool, StorageError> {
@@ -251,7 +263,11 @@ impl CitizenDirectory for SqlCitizenDirectory {
     }
 
     async fn count(&self) -> Result<u64, StorageError> {
-        Ok(Entity::find().select_only().column(Column::Id).count(&self.db).await?)
+        Ok(Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .count(&self.db)
+            .await?)
     }
 }
 

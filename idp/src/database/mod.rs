@@ -93,7 +93,9 @@ impl Database {
     /// 0700), in WAL mode.
     pub async fn connect(options: &DatabaseOptions) -> Result<Self, StorageError> {
         let backend = Backend::of_url(&options.url).ok_or_else(|| {
-            StorageError::Unavailable("the database URL must start with sqlite: or postgres://".into())
+            StorageError::Unavailable(
+                "the database URL must start with sqlite: or postgres://".into(),
+            )
         })?;
         let mut connect = ConnectOptions::new(options.url.clone());
         connect
@@ -127,7 +129,11 @@ impl Database {
             });
         }
         let connection = sea_orm::Database::connect(connect).await?;
-        Ok(Self { connection, backend, created })
+        Ok(Self {
+            connection,
+            backend,
+            created,
+        })
     }
 
     /// The sea-orm connection pool.
@@ -164,7 +170,10 @@ impl Database {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StorageError> {
-        self.connection.ping().await.map_err(|e| StorageError::Unavailable(e.to_string()))
+        self.connection
+            .ping()
+            .await
+            .map_err(|e| StorageError::Unavailable(e.to_string()))
     }
 
     /// The citizen directory on this database.
@@ -180,7 +189,9 @@ impl Database {
 
 /// The file a `sqlite:` URL names, if it names one (not `:memory:`).
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
@@ -236,15 +247,24 @@ mod tests {
 
     #[test]
     fn sqlite_urls_name_their_file() {
-        assert_eq!(sqlite_path("sqlite://./data/dan.sqlite?mode=rwc"), Some(PathBuf::from("./data/dan.sqlite")));
-        assert_eq!(sqlite_path("sqlite:/tmp/x.db"), Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(
+            sqlite_path("sqlite://./data/dan.sqlite?mode=rwc"),
+            Some(PathBuf::from("./data/dan.sqlite"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:/tmp/x.db"),
+            Some(PathBuf::from("/tmp/x.db"))
+        );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://h/db"), None);
     }
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://dan:s3cret@db:5432/dan"), "postgres://dan:***@db:5432/dan");
+        assert_eq!(
+            redact_url("postgres://dan:s3cret@db:5432/dan"),
+            "postgres://dan:***@db:5432/dan"
+        );
         assert_eq!(redact_url("postgres://db/dan"), "postgres://db/dan");
     }
 }

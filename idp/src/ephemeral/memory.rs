@@ -30,18 +30,27 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// A store that holds at most `max_entries` live entries.
     pub fn new(max_entries: usize, clock: Arc<dyn Clock>) -> Self {
-        Self { entries: Mutex::new(HashMap::new()), max_entries: max_entries.max(1), clock }
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            max_entries: max_entries.max(1),
+            clock,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<Key, Entry>> {
         // A panic while holding the lock cannot leave the map half-updated (every update is a
         // single map operation), so a poisoned lock is safe to keep using.
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn expiry(&self, ttl: Duration) -> DateTime<Utc> {
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
-        self.clock.now().checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC)
+        self.clock
+            .now()
+            .checked_add_signed(ttl)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// Makes room for one new key: sweeps expired entries when full, refuses when still full.
@@ -84,7 +93,13 @@ impl EphemeralStore for MemoryStore {
         check_value(value, ttl)?;
         let mut entries = self.lock();
         self.make_room(&mut entries, key)?;
-        entries.insert(key.clone(), Entry { value: value.to_vec(), expires_at: self.expiry(ttl) });
+        entries.insert(
+            key.clone(),
+            Entry {
+                value: value.to_vec(),
+                expires_at: self.expiry(ttl),
+            },
+        );
         Ok(())
     }
 
@@ -95,7 +110,13 @@ impl EphemeralStore for MemoryStore {
             return Ok(false);
         }
         self.make_room(&mut entries, key)?;
-        entries.insert(key.clone(), Entry { value: value.to_vec(), expires_at: self.expiry(ttl) });
+        entries.insert(
+            key.clone(),
+            Entry {
+                value: value.to_vec(),
+                expires_at: self.expiry(ttl),
+            },
+        );
         Ok(true)
     }
 
@@ -107,7 +128,10 @@ impl EphemeralStore for MemoryStore {
     async fn take(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
         let mut entries = self.lock();
         let now = self.clock.now();
-        Ok(entries.remove(key).filter(|e| e.expires_at > now).map(|e| e.value))
+        Ok(entries
+            .remove(key)
+            .filter(|e| e.expires_at > now)
+            .map(|e| e.value))
     }
 
     async fn delete(&self, key: &Key) -> Result<bool, StoreError> {
@@ -125,7 +149,13 @@ impl EphemeralStore for MemoryStore {
             return Ok(count);
         }
         self.make_room(&mut entries, key)?;
-        entries.insert(key.clone(), Entry { value: b"1".to_vec(), expires_at: self.expiry(ttl) });
+        entries.insert(
+            key.clone(),
+            Entry {
+                value: b"1".to_vec(),
+                expires_at: self.expiry(ttl),
+            },
+        );
         Ok(1)
     }
 
@@ -143,5 +173,7 @@ fn counter_value(value: &[u8]) -> Result<u64, StoreError> {
     std::str::from_utf8(value)
         .ok()
         .and_then(|s| s.parse().ok())
-        .ok_or(StoreError::Invalid("the key holds a value that is not a counter"))
+        .ok_or(StoreError::Invalid(
+            "the key holds a value that is not a counter",
+        ))
 }

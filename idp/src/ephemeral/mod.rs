@@ -34,10 +34,15 @@ impl Key {
     /// A key in `namespace` (lower case letters, digits and `_`, fixed in code) for `id`.
     pub fn new(namespace: &'static str, id: impl Into<String>) -> Self {
         debug_assert!(
-            namespace.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            namespace
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
             "namespace {namespace:?} must be [a-z0-9_]"
         );
-        Self { namespace, id: id.into() }
+        Self {
+            namespace,
+            id: id.into(),
+        }
     }
 
     /// The namespace.

@@ -64,7 +64,9 @@ impl RedisStore {
         let mut conn = self.manager.clone();
         match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn)).await {
             Ok(result) => result.map_err(unavailable),
-            Err(_) => Err(StoreError::Unavailable("Redis did not answer in time".into())),
+            Err(_) => Err(StoreError::Unavailable(
+                "Redis did not answer in time".into(),
+            )),
         }
     }
 }
@@ -103,7 +105,11 @@ impl EphemeralStore for RedisStore {
     async fn put_new(&self, key: &Key, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
         check_value(value, ttl)?;
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(key)).arg(value).arg("PX").arg(millis(ttl)).arg("NX");
+        cmd.arg(self.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(millis(ttl))
+            .arg("NX");
         let reply: Option<String> = self.run(&cmd).await?;
         Ok(reply.is_some())
     }
@@ -128,7 +134,9 @@ impl EphemeralStore for RedisStore {
         invocation.arg(millis(ttl));
         match tokio::time::timeout(self.timeout, invocation.invoke_async::<u64>(&mut conn)).await {
             Ok(result) => result.map_err(unavailable),
-            Err(_) => Err(StoreError::Unavailable("Redis did not answer in time".into())),
+            Err(_) => Err(StoreError::Unavailable(
+                "Redis did not answer in time".into(),
+            )),
         }
     }
 
@@ -137,7 +145,9 @@ impl EphemeralStore for RedisStore {
         if reply == "PONG" {
             Ok(())
         } else {
-            Err(StoreError::Unavailable(format!("unexpected PING reply {reply:?}")))
+            Err(StoreError::Unavailable(format!(
+                "unexpected PING reply {reply:?}"
+            )))
         }
     }
 

@@ -30,7 +30,8 @@ fn request_id(request: &Request) -> String {
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
             (1..=64).contains(&v.len())
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         })
         .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned)
 }
@@ -39,9 +40,17 @@ fn request_id(request: &Request) -> String {
 /// limit. Returns the request to pass on, or the 413 response.
 async fn limit_body(mut request: Request, limit: usize) -> Result<Request, Response> {
     let too_large = || {
-        (StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {limit} bytes")).into_response()
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body larger than {limit} bytes"),
+        )
+            .into_response()
     };
-    match request.headers().get(header::CONTENT_LENGTH).map(|v| v.to_str().ok().and_then(|s| s.parse::<u64>().ok())) {
+    match request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .map(|v| v.to_str().ok().and_then(|s| s.parse::<u64>().ok()))
+    {
         Some(Some(length)) if length > limit as u64 => return Err(too_large()),
         Some(Some(_)) => return Ok(request),
         Some(None) => {
@@ -62,7 +71,9 @@ async fn limit_body(mut request: Request, limit: usize) -> Result<Request, Respo
 fn security_headers(response: &mut Response, policy: &EdgePolicy) {
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
     };
     set(
         header::CONTENT_SECURITY_POLICY,
@@ -71,11 +82,20 @@ fn security_headers(response: &mut Response, policy: &EdgePolicy) {
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::REFERRER_POLICY, "no-referrer");
-    set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()");
+    set(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
     set(header::CACHE_CONTROL, "no-store");
     if policy.hsts {
-        set(header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        );
     }
 }
 

@@ -77,7 +77,11 @@ pub async fn readiness(state: &AppState, timeout: Duration) -> Readiness {
         .map(|(_, name)| *name)
         .collect();
     Readiness {
-        status: if missing.is_empty() { "ready" } else { "unavailable" },
+        status: if missing.is_empty() {
+            "ready"
+        } else {
+            "unavailable"
+        },
         reason: (!missing.is_empty()).then(|| format!("{} not answering", missing.join(" and "))),
         database,
         store,
@@ -92,6 +96,10 @@ pub(super) fn healthz() -> Json<serde_json::Value> {
 #[handler]
 pub(super) async fn readyz(Data(state): Data<&AppState>) -> Response {
     let report = readiness(state, state.backend_timeout).await;
-    let status = if report.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if report.is_ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     Json(report).with_status(status).into_response()
 }

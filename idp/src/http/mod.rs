@@ -68,7 +68,10 @@ pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<BoundListener> 
         .into_iter()
         .find_map(|a| a.as_socket_addr().copied())
         .unwrap_or(addr);
-    Ok(BoundListener { acceptor, local_addr })
+    Ok(BoundListener {
+        acceptor,
+        local_addr,
+    })
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish (at most 10 s).

@@ -6,7 +6,7 @@
 //! `./scripts/test` and so by CI), where a missing server is a failure, so that a green run
 //! always means both backends were tested.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +22,9 @@ fn require_servers() -> bool {
 fn server_url(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
-        _ if require_servers() => panic!("{var} is not set: run ./scripts/test, which starts the servers"),
+        _ if require_servers() => {
+            panic!("{var} is not set: run ./scripts/test, which starts the servers")
+        }
         _ => {
             eprintln!("skipped: {var} is not set (./scripts/test sets it)");
             None
@@ -39,17 +41,25 @@ pub fn redis_url() -> Option<String> {
 pub fn redis_store() -> Option<Arc<RedisStore>> {
     let url = redis_url()?;
     let prefix = format!("test{}", uuid::Uuid::new_v4().simple());
-    Some(Arc::new(RedisStore::new(&url, &prefix, Duration::from_secs(2)).expect("redis URL")))
+    Some(Arc::new(
+        RedisStore::new(&url, &prefix, Duration::from_secs(2)).expect("redis URL"),
+    ))
 }
 
 /// Options for a database URL as the tests use it.
 pub fn options(url: String) -> DatabaseOptions {
-    DatabaseOptions { url, max_connections: 5, acquire_timeout: Duration::from_secs(5) }
+    DatabaseOptions {
+        url,
+        max_connections: 5,
+        acquire_timeout: Duration::from_secs(5),
+    }
 }
 
 /// A fresh, migrated SQLite database in `dir`.
 pub async fn sqlite_database(dir: &tempfile::TempDir) -> Database {
-    let db = Database::connect(&options(sqlite_url(&dir.path().join("dan.sqlite")))).await.expect("sqlite");
+    let db = Database::connect(&options(sqlite_url(&dir.path().join("dan.sqlite"))))
+        .await
+        .expect("sqlite");
     db.migrate().await.expect("migrations apply on SQLite");
     db
 }
@@ -57,7 +67,9 @@ pub async fn sqlite_database(dir: &tempfile::TempDir) -> Database {
 /// The URL of a new, empty PostgreSQL database of its own, if there is a test server.
 pub async fn fresh_postgres_url() -> Option<String> {
     let admin_url = server_url("DAN_TEST_POSTGRES_URL")?;
-    let admin = Database::connect(&options(admin_url.clone())).await.expect("connect to the test PostgreSQL");
+    let admin = Database::connect(&options(admin_url.clone()))
+        .await
+        .expect("connect to the test PostgreSQL");
     let name = format!("dan_test_{}", uuid::Uuid::new_v4().simple());
     admin
         .connection()
@@ -73,7 +85,9 @@ pub async fn fresh_postgres_url() -> Option<String> {
 /// A fresh, migrated PostgreSQL database, if there is a test server.
 pub async fn postgres_database() -> Option<Database> {
     let url = fresh_postgres_url().await?;
-    let db = Database::connect(&options(url)).await.expect("connect to the test database");
+    let db = Database::connect(&options(url))
+        .await
+        .expect("connect to the test database");
     db.migrate().await.expect("migrations apply on PostgreSQL");
     Some(db)
 }
@@ -88,7 +102,7 @@ macro_rules! on_both_databases {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let dir = tempfile::tempdir().unwrap();
-                    let db = crate::support::sqlite_database(&dir).await;
+                    let db = $crate::support::sqlite_database(&dir).await;
                     super::$name(db).await;
                 }
             )*
@@ -97,7 +111,7 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(db) = crate::support::postgres_database().await else { return };
+                    let Some(db) = $crate::support::postgres_database().await else { return };
                     super::$name(db).await;
                 }
             )*

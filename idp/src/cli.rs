@@ -140,6 +140,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(config: &Config, migrate: bool) -> anyhow::Result<ExitCode> {
+    // Signal handlers first: a SIGTERM from here on stops the node cleanly.
+    let shutdown = shutdown_signal().context("cannot install the signal handlers")?;
     let node = server::prepare(config, migrate).await?;
     let listener = http::bind(config.listen)
         .await
@@ -147,7 +149,7 @@ async fn serve(config: &Config, migrate: bool) -> anyhow::Result<ExitCode> {
     println!("{}", server::banner(config, &node, listener.local_addr));
     let app = http::routes(node.state.clone(), http::edge_policy(config));
     tracing::info!(address = %listener.local_addr, "serving");
-    http::serve(listener, app, shutdown_signal())
+    http::serve(listener, app, shutdown)
         .await
         .context("the server stopped")?;
     tracing::info!("stopped; closing the database");
@@ -155,26 +157,18 @@ async fn serve(config: &Config, migrate: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs the SIGINT (Ctrl-C) and SIGTERM handlers now, and returns a future that completes
+/// on either.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("interrupt received, shutting down"),
+            _ = terminate.recv() => tracing::info!("SIGTERM received, shutting down"),
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("interrupt received, shutting down"),
-        () = terminate => tracing::info!("SIGTERM received, shutting down"),
-    }
+    })
 }
 
 async fn migrate(config: &Config, json: bool) -> anyhow::Result<ExitCode> {

@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(rn.birth_date(), date(2005, 3, 14));
         let rn = RegistryNumber::parse("ЧД00210101").unwrap();
         assert_eq!(rn.birth_date(), date(2000, 1, 1));
-        let rn = RegistryNumber::parse("ЧД24321231").unwrap();
+        let rn = RegistryNumber::parse("ЧД24323101").unwrap();
         assert_eq!(rn.birth_date(), date(2024, 12, 31));
     }
 

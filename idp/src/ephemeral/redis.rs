@@ -71,8 +71,20 @@ impl RedisStore {
     }
 }
 
+/// Connection trouble is `Unavailable` (retrying later may work); a command the server
+/// refused (a counter that is not a number, a key of the wrong type) is `Invalid`, as the
+/// in-process store reports it.
 fn unavailable(err: redis::RedisError) -> StoreError {
-    StoreError::Unavailable(err.to_string())
+    if err.is_io_error()
+        || err.is_timeout()
+        || err.is_connection_dropped()
+        || err.is_connection_refusal()
+    {
+        StoreError::Unavailable(err.to_string())
+    } else {
+        tracing::warn!(error = %err, "Redis refused a command");
+        StoreError::Invalid("the key holds a value of another kind")
+    }
 }
 
 fn millis(ttl: Duration) -> u64 {

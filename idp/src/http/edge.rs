@@ -37,7 +37,8 @@ fn request_id(request: &Request) -> String {
 }
 
 /// Enforces the body limit: by `Content-Length` when given, otherwise by reading at most the
-/// limit. Returns the request to pass on, or the 413 response.
+/// limit (chunked HTTP/1.1 bodies and HTTP/2 bodies, which have no `Transfer-Encoding`).
+/// Returns the request to pass on, or the 413 response.
 async fn limit_body(mut request: Request, limit: usize) -> Result<Request, Response> {
     let too_large = || {
         (
@@ -51,21 +52,19 @@ async fn limit_body(mut request: Request, limit: usize) -> Result<Request, Respo
         .get(header::CONTENT_LENGTH)
         .map(|v| v.to_str().ok().and_then(|s| s.parse::<u64>().ok()))
     {
-        Some(Some(length)) if length > limit as u64 => return Err(too_large()),
-        Some(Some(_)) => return Ok(request),
+        Some(Some(length)) if length > limit as u64 => Err(too_large()),
+        Some(Some(_)) => Ok(request),
         Some(None) => {
-            return Err((StatusCode::BAD_REQUEST, "Content-Length is not a number").into_response());
+            Err((StatusCode::BAD_REQUEST, "Content-Length is not a number").into_response())
         }
-        None => {}
+        None => match request.take_body().into_bytes_limit(limit).await {
+            Ok(bytes) => {
+                request.set_body(Body::from_bytes(bytes));
+                Ok(request)
+            }
+            Err(_) => Err(too_large()),
+        },
     }
-    if request.headers().contains_key(header::TRANSFER_ENCODING) {
-        let body = request.take_body();
-        match body.into_bytes_limit(limit).await {
-            Ok(bytes) => request.set_body(Body::from_bytes(bytes)),
-            Err(_) => return Err(too_large()),
-        }
-    }
-    Ok(request)
 }
 
 fn security_headers(response: &mut Response, policy: &EdgePolicy) {

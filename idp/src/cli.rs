@@ -57,7 +57,7 @@ enum CitizensCommand {
         #[arg(long, value_enum)]
         format: Option<FileFormat>,
         /// Rows per transaction.
-        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         batch_size: u32,
         /// Print the summary as JSON on standard output.
         #[arg(long)]

@@ -182,7 +182,7 @@ async fn an_import_never_unlocks_but_records_a_death(db: Database) {
 }
 
 async fn a_batch_larger_than_one_statement_is_stored_whole(db: Database) {
-    // SQLite takes at most 32,766 parameters per statement (1,927 rows here), PostgreSQL 65,535.
+    // A statement carries at most 1,000 rows: this batch takes five, in one transaction.
     let dir = db.citizens();
     let batch = records(4_500, 5);
     let outcome = dir.upsert_batch(&batch).await.unwrap();

@@ -153,6 +153,11 @@ impl RunningIdp {
 
     /// Polls `/readyz` until it answers 200, and returns its body.
     async fn wait_until_ready(&self) -> serde_json::Value {
+        self.wait_for_readyz(reqwest::StatusCode::OK).await
+    }
+
+    /// Polls `/readyz` until it answers `status`, and returns its body.
+    async fn wait_for_readyz(&self, status: reqwest::StatusCode) -> serde_json::Value {
         let url = format!("http://{}/readyz", self.address());
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -161,7 +166,7 @@ impl RunningIdp {
         let deadline = Instant::now() + START_DEADLINE;
         loop {
             let last = match client.get(&url).send().await {
-                Ok(response) if response.status() == reqwest::StatusCode::OK => {
+                Ok(response) if response.status() == status => {
                     return response.json().await.expect("/readyz answers JSON");
                 }
                 Ok(response) => format!("status {}", response.status()),
@@ -169,7 +174,7 @@ impl RunningIdp {
             };
             assert!(
                 Instant::now() < deadline,
-                "/readyz not 200 within {START_DEADLINE:?} ({last}):\n{}",
+                "/readyz not {status} within {START_DEADLINE:?} ({last}):\n{}",
                 self.report()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -438,4 +443,181 @@ async fn on_postgres_and_redis_serve_waits_for_idp_migrate_then_starts_ready() {
         !sandbox.data_dir().join("dan.sqlite").exists(),
         "no SQLite file on PostgreSQL"
     );
+}
+
+/// A PostgreSQL cluster of the test's own, on a free loopback port, that the test may stop and
+/// start; stopped when dropped.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+}
+
+impl OwnPostgres {
+    /// Creates the cluster, or `None` (skip) when PostgreSQL is not installed.
+    fn create() -> Option<Self> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|entry| Some(entry.ok()?.path().join("bin")))
+            .filter(|bin| bin.join("initdb").exists())
+            .max();
+        let Some(bin) = bin else {
+            assert!(
+                std::env::var("DAN_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
+                "PostgreSQL is not installed: run ./scripts/test"
+            );
+            eprintln!("skipped: PostgreSQL is not installed");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cluster = Self { dir, bin, port };
+        std::fs::create_dir(cluster.data()).unwrap();
+        if Self::as_root() {
+            // initdb refuses to run as root: the cluster belongs to the postgres user.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(cluster.dir.path(), std::fs::Permissions::from_mode(0o777))
+                .unwrap();
+            let owned = std::process::Command::new("chown")
+                .args(["postgres"])
+                .arg(cluster.data())
+                .status()
+                .unwrap();
+            assert!(owned.success(), "chown postgres");
+        }
+        let data = cluster.data();
+        cluster.pg(
+            "initdb",
+            &["-D", path(&data), "-U", "dan", "--auth=trust", "-E", "UTF8"],
+        );
+        Some(cluster)
+    }
+
+    fn as_root() -> bool {
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|out| text(&out.stdout).trim() == "0")
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Runs a PostgreSQL program (as the postgres user when the test runs as root).
+    fn pg(&self, program: &str, args: &[&str]) {
+        let exe = self.bin.join(program);
+        let mut command = if Self::as_root() {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&exe);
+            command
+        } else {
+            std::process::Command::new(&exe)
+        };
+        let out = command.args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+
+    fn start(&self) {
+        let data = self.data();
+        let log = self.dir.path().join("server.log");
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.path().display()
+        );
+        self.pg(
+            "pg_ctl",
+            &[
+                "-D",
+                path(&data),
+                "-l",
+                path(&log),
+                "-w",
+                "-o",
+                &options,
+                "start",
+            ],
+        );
+    }
+
+    fn stop(&self) {
+        let data = self.data();
+        self.pg("pg_ctl", &["-D", path(&data), "-m", "fast", "-w", "stop"]);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://dan@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        if self.data().join("postmaster.pid").exists() {
+            let data = self.data();
+            let _ = std::process::Command::new(self.bin.join("pg_ctl"))
+                .args(["-D", path(&data), "-m", "immediate", "stop"])
+                .status();
+            let _ = std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"))
+                .args(["-D", path(&data), "-m", "immediate", "stop"])
+                .status();
+        }
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_outage_makes_readyz_503_and_the_node_recovers_unaided() {
+    let Some(postgres) = OwnPostgres::create() else {
+        return;
+    };
+    postgres.start();
+    let sandbox = Sandbox::new();
+    let on_postgres = |args: &[&str]| {
+        let mut command = sandbox.idp(args);
+        command
+            .env("IDP_DATABASE_URL", postgres.url())
+            .env("IDP_BACKEND_TIMEOUT_MS", "500");
+        command
+    };
+    let migrated = sandbox.run(on_postgres(&["migrate"])).await;
+    assert!(
+        migrated.status.success(),
+        "migrate: {}",
+        text(&migrated.stderr)
+    );
+    let server = sandbox.start(on_postgres(&["serve"])).await;
+    server.wait_until_ready().await;
+
+    postgres.stop();
+    let down = server
+        .wait_for_readyz(reqwest::StatusCode::SERVICE_UNAVAILABLE)
+        .await;
+    assert_eq!(down["database"], "unavailable", "{down}");
+    assert_eq!(down["store"], "ok", "{down}");
+    assert!(
+        down["reason"].as_str().unwrap().contains("database"),
+        "{down}"
+    );
+
+    postgres.start();
+    let up = server.wait_until_ready().await;
+    assert_eq!(up["database"], "ok");
+    let log = server.report();
+    assert_eq!(server.terminate().await.code(), Some(0));
+    assert!(!log.contains("panicked"), "{log}");
 }

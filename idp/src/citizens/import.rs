@@ -1,7 +1,7 @@
 //! Streaming import of civil-registry extracts (CSV or JSON Lines) into the directory.
 //!
 //! - **Constant memory**: a reader thread parses and validates rows and hands batches of at most
-//!   `batch_size` rows through a channel of two slots to the writer, whatever the file size.
+//!   `batch_size` rows through a channel of one slot to the writer, whatever the file size.
 //! - **Idempotent**: rows are upserted by registry number; an unchanged row writes nothing, so
 //!   importing the same file twice changes nothing the second time.
 //! - **Bad rows lose nothing**: each bad row is reported with its line number, the column and
@@ -184,7 +184,9 @@ pub struct ImportOptions {
 
 /// One batch handed from the reader to the writer.
 struct Chunk {
-    records: Vec<(u64, CitizenRecord)>,
+    /// Good rows, and beside them the line each came from.
+    records: Vec<CitizenRecord>,
+    lines: Vec<u64>,
     rejections: Vec<Rejection>,
     rows: u64,
     last_line: u64,
@@ -204,7 +206,9 @@ pub async fn import_file(
         source,
     })?;
     let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let (tx, mut rx) = mpsc::channel::<Chunk>(2);
+    // One batch waiting while one is written: enough to keep both threads busy, and memory
+    // stays at about three batches whatever the file size.
+    let (tx, mut rx) = mpsc::channel::<Chunk>(1);
     let batch_size = options.batch_size.max(1);
     let owned_path = path.to_owned();
     let reader = tokio::task::spawn_blocking(move || {
@@ -226,7 +230,7 @@ pub async fn import_file(
             observer.rejected(rejection);
         }
         summary.rejected += chunk.rejections.len() as u64;
-        match store_chunk(directory, &chunk.records, observer).await {
+        match store_chunk(directory, &chunk.records, &chunk.lines, observer).await {
             Ok((outcome, rejected)) => {
                 summary.stored += outcome;
                 summary.rejected += rejected;
@@ -263,17 +267,17 @@ pub async fn import_file(
 /// and reports the ones it refuses. Returns what was stored and how many rows were refused.
 async fn store_chunk(
     directory: &dyn CitizenDirectory,
-    records: &[(u64, CitizenRecord)],
+    records: &[CitizenRecord],
+    lines: &[u64],
     observer: &mut dyn ImportObserver,
 ) -> Result<(UpsertOutcome, u64), StorageError> {
-    let batch: Vec<CitizenRecord> = records.iter().map(|(_, r)| r.clone()).collect();
-    match directory.upsert_batch(&batch).await {
+    match directory.upsert_batch(records).await {
         Ok(outcome) => Ok((outcome, 0)),
         Err(err) if err.is_unavailable() => Err(err),
         Err(_) => {
             let mut outcome = UpsertOutcome::default();
             let mut rejected = 0;
-            for (line, record) in records {
+            for (line, record) in lines.iter().zip(records) {
                 match directory.upsert_batch(std::slice::from_ref(record)).await {
                     Ok(one) => outcome += one,
                     Err(err) if err.is_unavailable() => return Err(err),
@@ -315,6 +319,7 @@ impl Batcher {
     fn empty(size: usize) -> Chunk {
         Chunk {
             records: Vec::with_capacity(size),
+            lines: Vec::with_capacity(size),
             rejections: Vec::new(),
             rows: 0,
             last_line: 0,
@@ -337,7 +342,8 @@ impl Batcher {
             Ok(record) => {
                 self.numbers
                     .insert(record.registry_number.as_str().to_owned());
-                self.chunk.records.push((line, record));
+                self.chunk.records.push(record);
+                self.chunk.lines.push(line);
             }
             Err(rejection) => self.chunk.rejections.push(rejection),
         }

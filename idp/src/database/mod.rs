@@ -125,7 +125,7 @@ impl Database {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
-                    .pragma("cache_size", "-65536")
+                    .pragma("cache_size", "-32768")
                     .foreign_keys(true)
             });
         }

@@ -125,6 +125,7 @@ impl Database {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
+                    .page_size(16_384)
                     .pragma("cache_size", "-32768")
                     .foreign_keys(true)
             });

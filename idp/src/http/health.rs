@@ -49,28 +49,8 @@ pub async fn readiness(state: &AppState, timeout: Duration) -> Readiness {
         tokio::time::timeout(timeout, state.database.ping()),
         tokio::time::timeout(timeout, state.store.ping()),
     );
-    let database = match database {
-        Ok(Ok(())) => Check::Ok,
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "readiness: database unavailable");
-            Check::Unavailable
-        }
-        Err(_) => {
-            tracing::warn!("readiness: database did not answer in time");
-            Check::Unavailable
-        }
-    };
-    let store = match store {
-        Ok(Ok(())) => Check::Ok,
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "readiness: short-lived store unavailable");
-            Check::Unavailable
-        }
-        Err(_) => {
-            tracing::warn!("readiness: short-lived store did not answer in time");
-            Check::Unavailable
-        }
-    };
+    let database = check("database", database);
+    let store = check("short-lived store", store);
     let missing: Vec<&str> = [(database, "database"), (store, "short-lived store")]
         .iter()
         .filter(|(check, _)| *check != Check::Ok)
@@ -85,6 +65,24 @@ pub async fn readiness(state: &AppState, timeout: Duration) -> Readiness {
         reason: (!missing.is_empty()).then(|| format!("{} not answering", missing.join(" and "))),
         database,
         store,
+    }
+}
+
+/// Reads one probe's result, logging the cause of a failure.
+fn check<E: std::fmt::Display>(
+    backend: &str,
+    result: Result<Result<(), E>, tokio::time::error::Elapsed>,
+) -> Check {
+    match result {
+        Ok(Ok(())) => Check::Ok,
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness: {backend} unavailable");
+            Check::Unavailable
+        }
+        Err(_) => {
+            tracing::warn!("readiness: {backend} did not answer in time");
+            Check::Unavailable
+        }
     }
 }
 

@@ -103,40 +103,33 @@ impl FileFormat {
 /// Runs the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let command = cli.command.unwrap_or(Command::Serve { migrate: false });
-    if let Command::Citizens(CitizensCommand::Generate {
-        count,
-        out,
-        seed,
-        format,
-    }) = command
-    {
-        // Needs no configuration.
-        return generate(count, &out, seed, FileFormat::resolve(format, &out)?);
-    }
-    let config = Config::from_process(cli.config.as_deref())?;
-    telemetry::init(&config.log_filter, config.log_format);
+    let load = || -> anyhow::Result<Config> {
+        let config = Config::from_process(cli.config.as_deref())?;
+        telemetry::init(&config.log_filter, config.log_format);
+        Ok(config)
+    };
     match command {
-        Command::Serve { migrate } => serve(&config, migrate).await,
-        Command::Migrate { json } => migrate(&config, json).await,
+        Command::Serve { migrate } => serve(&load()?, migrate).await,
+        Command::Migrate { json } => migrate(&load()?, json).await,
         Command::Citizens(CitizensCommand::Import {
             file,
             format,
             batch_size,
             json,
         }) => {
-            let format = FileFormat::resolve(format, &file)?;
-            import_citizens(
-                &config,
-                &file,
-                ImportOptions {
-                    format,
-                    batch_size: batch_size as usize,
-                },
-                json,
-            )
-            .await
+            let options = ImportOptions {
+                format: FileFormat::resolve(format, &file)?,
+                batch_size: batch_size as usize,
+            };
+            import_citizens(&load()?, &file, options, json).await
         }
-        Command::Citizens(CitizensCommand::Generate { .. }) => unreachable!("handled above"),
+        // Needs no configuration.
+        Command::Citizens(CitizensCommand::Generate {
+            count,
+            out,
+            seed,
+            format,
+        }) => generate(count, &out, seed, FileFormat::resolve(format, &out)?),
     }
 }
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::database::{Backend, DatabaseOptions, sqlite_url};
+use crate::database::{Backend, DatabaseOptions, redact_url, sqlite_url};
 
 /// Development or production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +38,9 @@ pub enum LogFormat {
     Json,
 }
 
-/// The validated configuration.
-#[derive(Debug, Clone)]
+/// The validated configuration. Its `Debug` form hides the database and Redis URLs'
+/// passwords.
+#[derive(Clone)]
 pub struct Config {
     /// `IDP_ENV`.
     pub environment: Environment,
@@ -47,8 +48,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `IDP_ADMIN_LISTEN`: the admin listener (used from the admin plane on).
     pub admin_listen: SocketAddr,
-    /// `IDP_ISSUER`: the OpenID Connect issuer; `http://` + `listen` by default.
-    pub issuer: Url,
+    /// `IDP_ISSUER`: the OpenID Connect issuer, exactly as `iss` will carry it: `http://` +
+    /// `listen` by default, never with a trailing slash.
+    pub issuer: String,
     /// `IDP_DATA_DIR`: where the embedded default keeps its files.
     pub data_dir: PathBuf,
     /// `IDP_DATABASE_URL`: `sqlite://…` or `postgres://…`; the SQLite file `dan.sqlite` in the
@@ -95,6 +97,24 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("environment", &self.environment)
+            .field("listen", &self.listen)
+            .field("admin_listen", &self.admin_listen)
+            .field("issuer", &self.issuer)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("auto_migrate", &self.auto_migrate)
+            .field("dev_outbox", &self.dev_outbox)
+            .field("demo_data", &self.demo_data)
+            .field("insecure_cookies", &self.insecure_cookies)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Every setting: TOML key (the variable is `IDP_` + the key in capitals) and its meaning.
 pub const SETTINGS: &[(&str, &str)] = &[
@@ -172,8 +192,14 @@ impl Sources<'_> {
         let (value, origin) = self.raw(key)?;
         let parsed = parse(value.trim());
         if parsed.is_none() {
+            // URLs can carry passwords: name the setting, never echo its value.
+            let shown = if key.ends_with("_url") {
+                "the value".to_owned()
+            } else {
+                format!("{value:?}")
+            };
             self.problems
-                .push(format!("{origin}: {value:?} is not {expected}"));
+                .push(format!("{origin}: {shown} is not {expected}"));
         }
         parsed
     }
@@ -243,31 +269,42 @@ impl Config {
             problems: Vec::new(),
         };
         let config = Self::resolve(&mut src);
-        match config {
-            Some(config) if src.problems.is_empty() => {
-                let refusals = config.production_refusals();
-                if refusals.is_empty() {
-                    Ok(config)
-                } else {
-                    Err(ConfigError(refusals))
-                }
-            }
-            _ => Err(ConfigError(src.problems)),
+        if !src.problems.is_empty() {
+            return Err(ConfigError(src.problems));
+        }
+        let refusals = config.production_refusals();
+        if refusals.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError(refusals))
         }
     }
 
     /// The configuration from the process environment and the file `IDP_CONFIG` names, if any.
     pub fn from_process(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let env: HashMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("IDP_"))
-            .collect();
+        let mut env = HashMap::new();
+        let mut not_unicode = Vec::new();
+        for (key, value) in std::env::vars_os() {
+            let Some(key) = key.to_str().filter(|k| k.starts_with("IDP_")) else {
+                continue;
+            };
+            match value.into_string() {
+                Ok(value) => {
+                    env.insert(key.to_owned(), value);
+                }
+                Err(_) => not_unicode.push(format!("{key}: the value is not valid Unicode")),
+            }
+        }
+        if !not_unicode.is_empty() {
+            return Err(ConfigError(not_unicode));
+        }
         let file = file
             .map(Path::to_path_buf)
             .or_else(|| env.get("IDP_CONFIG").map(PathBuf::from));
         Self::load(file.as_deref(), &env)
     }
 
-    fn resolve(src: &mut Sources<'_>) -> Option<Self> {
+    fn resolve(src: &mut Sources<'_>) -> Self {
         let environment = src
             .parse("env", "development or production", |v| match v {
                 "development" => Some(Environment::Development),
@@ -281,12 +318,13 @@ impl Config {
         let admin_listen = src.parse("admin_listen", address, |v| v.parse().ok());
         let listen: SocketAddr = listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let issuer = src.parse("issuer", "an http(s) URL without query or fragment", |v| {
-            Url::parse(v).ok().filter(|u| {
-                matches!(u.scheme(), "http" | "https")
-                    && u.query().is_none()
-                    && u.fragment().is_none()
-                    && u.host().is_some()
-            })
+            let url = Url::parse(v).ok()?;
+            let valid = matches!(url.scheme(), "http" | "https")
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && url.host().is_some();
+            // `iss` must match byte for byte: keep what the operator wrote, minus a final slash.
+            valid.then(|| v.trim_end_matches('/').to_owned())
         });
         let data_dir = src
             .raw("data_dir")
@@ -313,14 +351,22 @@ impl Config {
             });
         let database_url = database_url.unwrap_or_else(|| sqlite_url(&data_dir.join("dan.sqlite")));
         let embedded_db = Backend::of_url(&database_url) == Some(Backend::Sqlite);
-        let config = Self {
+        let log_filter = src
+            .parse(
+                "log",
+                "a tracing filter such as info or idp=debug,info",
+                |v| {
+                    tracing_subscriber::EnvFilter::try_new(v)
+                        .ok()
+                        .map(|_| v.to_owned())
+                },
+            )
+            .unwrap_or_else(|| "info".to_owned());
+        Self {
             environment,
             listen,
             admin_listen: admin_listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8081))),
-            issuer: match issuer {
-                Some(issuer) => issuer,
-                None => Url::parse(&format!("http://{listen}")).ok()?,
-            },
+            issuer: issuer.unwrap_or_else(|| format!("http://{listen}")),
             data_dir,
             database_max_connections: src
                 .number("database_max_connections")
@@ -338,7 +384,7 @@ impl Config {
             dev_outbox: src.flag("dev_outbox").unwrap_or(development),
             demo_data: src.flag("demo_data").unwrap_or(development),
             insecure_cookies: src.flag("insecure_cookies").unwrap_or(development),
-            log_filter: src.raw("log").map_or_else(|| "info".to_owned(), |(v, _)| v),
+            log_filter,
             log_format,
             body_limit_bytes: src
                 .number("body_limit_bytes")
@@ -350,8 +396,7 @@ impl Config {
                     .unwrap_or(2000),
             ),
             database_url,
-        };
-        Some(config)
+        }
     }
 
     /// In production, every development convenience that is on, each naming its variable.
@@ -378,7 +423,7 @@ impl Config {
             "IDP_INSECURE_COOKIES=true: cookies must be Secure",
         );
         refuse(
-            self.issuer.scheme() != "https",
+            !self.issuer.starts_with("https://"),
             "an http issuer: set IDP_ISSUER to an https:// URL",
         );
         refuse(
@@ -424,7 +469,7 @@ mod tests {
         assert_eq!(config.environment, Environment::Development);
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.admin_listen.to_string(), "127.0.0.1:8081");
-        assert_eq!(config.issuer.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(config.issuer, "http://127.0.0.1:8080");
         assert_eq!(config.data_dir, PathBuf::from("./data"));
         assert_eq!(config.backend(), Backend::Sqlite);
         assert!(config.database_url.contains("data/dan.sqlite"));
@@ -444,7 +489,7 @@ mod tests {
         .unwrap();
         let config = Config::load(Some(&path), &env(&[("IDP_LISTEN", "127.0.0.1:9100")])).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:9100");
-        assert_eq!(config.issuer.as_str(), "http://127.0.0.1:9100/");
+        assert_eq!(config.issuer, "http://127.0.0.1:9100");
         assert_eq!(config.data_dir, PathBuf::from("/srv/dan"));
         assert_eq!(config.body_limit_bytes, 1000);
     }
@@ -468,6 +513,33 @@ mod tests {
         );
         assert!(text.contains("IDP_ENV"), "{text}");
         assert!(text.contains("IDP_REDIS_URL"), "{text}");
+    }
+
+    #[test]
+    fn url_values_are_never_echoed() {
+        let err = Config::load(
+            None,
+            &env(&[
+                ("IDP_DATABASE_URL", "postgress://dan:s3cret@db/dan"),
+                ("IDP_REDIS_URL", "http://:s3cret@x"),
+            ]),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.0.len(), 2, "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
+        let config = Config::load(
+            None,
+            &env(&[("IDP_REDIS_URL", "redis://:s3cret@cache:6379")]),
+        )
+        .unwrap();
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_bad_log_filter_is_refused_by_name() {
+        let err = Config::load(None, &env(&[("IDP_LOG", "idp=loud")])).unwrap_err();
+        assert!(err.to_string().contains("IDP_LOG"), "{err}");
     }
 
     #[test]
@@ -508,13 +580,17 @@ mod tests {
             None,
             &env(&[
                 ("IDP_ENV", "production"),
-                ("IDP_ISSUER", "https://dan.example.mn"),
+                ("IDP_ISSUER", "https://dan.example.mn/"),
                 ("IDP_DATABASE_URL", "postgres://dan@db/dan"),
                 ("IDP_REDIS_URL", "redis://cache:6379"),
             ]),
         )
         .unwrap();
         assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(
+            config.issuer, "https://dan.example.mn",
+            "iss carries no trailing slash"
+        );
         assert!(
             !config.auto_migrate
                 && !config.dev_outbox

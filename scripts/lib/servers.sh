@@ -12,6 +12,7 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
+[ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
 [ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
@@ -25,12 +26,20 @@ fi
 # ---- PostgreSQL and Redis on loopback, in a temporary folder ---------------------------------
 tmp=$(mktemp -d -t dan-test.XXXXXX)
 chmod 755 "$tmp"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A loopback port nobody listens on, from the ephemeral range's neighbourhood.
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
 as_pg=()
 if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
 
 cleanup() {
   status=$?
+  trap - EXIT INT TERM
   log "stopping PostgreSQL and Redis"
   [ -f "$tmp/pg/postmaster.pid" ] && "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$tmp/pg" -m immediate stop >/dev/null 2>&1 || true
   [ -f "$tmp/redis.pid" ] && kill "$(cat "$tmp/redis.pid")" 2>/dev/null || true
@@ -48,8 +57,13 @@ mkdir -p "$tmp/pg"
   || { cat "$tmp/initdb.log"; exit 1; }
 "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$tmp/pg" -w -l "$tmp/pg/server.log" \
   -o "-p $pg_port -k $tmp/pg -c listen_addresses=127.0.0.1 ${DAN_PG_OPTIONS--c fsync=off -c synchronous_commit=off -c full_page_writes=off} -c max_connections=300" \
-  start >/dev/null
+  start >/dev/null || { cat "$tmp/pg/server.log" >&2; exit 1; }
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
   --pidfile "$tmp/redis.pid" --dir "$tmp" --logfile "$tmp/redis.log"
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis_up=false
+for _ in $(seq 100); do
+  if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then redis_up=true; break; fi
+  sleep 0.1
+done
+$redis_up || { echo "Redis did not start:" >&2; cat "$tmp/redis.log" >&2; exit 1; }
 

@@ -3,7 +3,7 @@
 //! Batches are written with one `INSERT … SELECT … FROM <the batch as JSON> ON CONFLICT
 //! (registry_number) DO UPDATE … WHERE record_digest differs … RETURNING id` per slice of the
 //! batch, all slices in one transaction. The SQL differs between the backends only in how the
-//! JSON array becomes rows (`jsonb_to_recordset` on PostgreSQL, `json_each` on SQLite). A row whose digest did not change is not touched at all, so re-importing the
+//! JSON array becomes rows (`json_to_recordset` on PostgreSQL, `jsonb_each` on SQLite). A row whose digest did not change is not touched at all, so re-importing the
 //! same extract writes nothing; a returned id that is not the one proposed for the row tells an
 //! update from an insert.
 
@@ -176,7 +176,7 @@ FROM json_to_recordset($1::json) AS r(
     birth_date date, gender text, phone_numbers json, email text, address_aimag text,
     address_soum text, address_bag text, address_text text, status text, record_digest bigint)";
 
-/// SQLite walks the JSON array with `json_each`; ids are stored as 16-byte blobs, as sqlx
+/// SQLite walks the JSON array with `jsonb_each` (parsed once, then read without re-parsing); ids are stored as 16-byte blobs, as sqlx
 /// stores a `Uuid`. (`WHERE true` keeps the upsert clause unambiguous to SQLite's parser.)
 const SQLITE_SOURCE: &str = "
 SELECT unhex(value ->> 'id'), value ->> 'registry_number', value ->> 'family_name',

@@ -2,8 +2,9 @@
 //! migrations of the `dan-migrations` crate, and the sea-orm implementations of the domain's
 //! storage ports.
 //!
-//! sea-orm is the adapter for both backends: the SQL that differs between them (placeholders,
-//! upsert syntax) is produced by sea-query from one statement, and the contract suites in
+//! sea-orm is the adapter for both backends: it owns the pools, transactions and migrations,
+//! and builds the ordinary queries for either database. The one statement written by hand per
+//! backend is the bulk upsert of citizens (see [`SqlCitizenDirectory`]). The contract suites in
 //! `idp/tests/` run every port against both databases.
 
 mod citizens;
@@ -40,9 +41,27 @@ impl StorageError {
 
 impl From<DbErr> for StorageError {
     fn from(err: DbErr) -> Self {
-        match err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable(err.to_string()),
-            other => Self::Rejected(other.to_string()),
+        use sea_orm::RuntimeErr;
+        use sea_orm::sqlx::Error as Sqlx;
+        let lost_connection = match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                matches!(
+                    e.as_ref(),
+                    Sqlx::Io(_)
+                        | Sqlx::Tls(_)
+                        | Sqlx::Protocol(_)
+                        | Sqlx::PoolTimedOut
+                        | Sqlx::PoolClosed
+                        | Sqlx::WorkerCrashed
+                )
+            }
+            _ => false,
+        };
+        if lost_connection {
+            Self::Unavailable(err.to_string())
+        } else {
+            Self::Rejected(err.to_string())
         }
     }
 }

@@ -9,8 +9,9 @@
 //!
 //! Keys are built from a fixed namespace and an id ([`Key`]); the id is wrapped in a Redis
 //! Cluster hash tag (`dan:otp:{abc}`), so that the keys of one flow (a code and its attempt
-//! counter, say) can share an id and land in the same slot. Callers never put personal data
-//! in an id: registry numbers and phone numbers are hashed with a secret key first.
+//! counter, say) can share an id and land in the same slot. Ids must carry no personal data:
+//! a flow that keys state by a registry or phone number (rate limits, for instance) hashes it
+//! with a secret key first.
 
 mod memory;
 mod redis;
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use self::memory::MemoryStore;
+pub use self::memory::{DEFAULT_MAX_BYTES, MemoryStore};
 pub use self::redis::RedisStore;
 
 /// A key of the short-lived store: a namespace that says what the value is, and an id.
@@ -50,9 +51,19 @@ impl Key {
         self.namespace
     }
 
-    /// The full key under `prefix`, with the id as a Redis Cluster hash tag.
+    /// The full key under `prefix`, with the id as a Redis Cluster hash tag. Braces and `%`
+    /// in the id are percent-encoded, so no id can end the tag early or collide with another.
     pub fn render(&self, prefix: &str) -> String {
-        format!("{prefix}:{}:{{{}}}", self.namespace, self.id)
+        let mut id = String::with_capacity(self.id.len());
+        for c in self.id.chars() {
+            match c {
+                '%' => id.push_str("%25"),
+                '{' => id.push_str("%7B"),
+                '}' => id.push_str("%7D"),
+                other => id.push(other),
+            }
+        }
+        format!("{prefix}:{}:{{{id}}}", self.namespace)
     }
 }
 
@@ -135,6 +146,10 @@ mod tests {
     fn keys_render_with_a_hash_tag_and_hide_their_id() {
         let key = Key::new("otp", "abc123");
         assert_eq!(key.render("dan"), "dan:otp:{abc123}");
+        assert_eq!(
+            Key::new("otp", "a}b{%").render("dan"),
+            "dan:otp:{a%7Db%7B%25}"
+        );
         assert_eq!(format!("{key:?}"), "Key(otp:…)");
     }
 }

@@ -63,7 +63,7 @@ impl RedisStore {
     async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
         let mut conn = self.manager.clone();
         match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn)).await {
-            Ok(result) => result.map_err(unavailable),
+            Ok(result) => result.map_err(classify),
             Err(_) => Err(StoreError::Unavailable(
                 "Redis did not answer in time".into(),
             )),
@@ -71,19 +71,19 @@ impl RedisStore {
     }
 }
 
-/// Connection trouble is `Unavailable` (retrying later may work); a command the server
-/// refused (a counter that is not a number, a key of the wrong type) is `Invalid`, as the
-/// in-process store reports it.
-fn unavailable(err: redis::RedisError) -> StoreError {
-    if err.is_io_error()
-        || err.is_timeout()
-        || err.is_connection_dropped()
-        || err.is_connection_refusal()
-    {
-        StoreError::Unavailable(err.to_string())
-    } else {
-        tracing::warn!(error = %err, "Redis refused a command");
+/// A value of the wrong kind under a key (`WRONGTYPE`, or a counter that is not a number) is
+/// `Invalid`, as the in-process store reports it; everything else — a lost connection, but also
+/// `NOAUTH`, `READONLY` after a failover, `LOADING`, `BUSY` — means Redis cannot serve now and
+/// is `Unavailable`.
+fn classify(err: redis::RedisError) -> StoreError {
+    let wrong_kind = err.code() == Some("WRONGTYPE")
+        || (err.code() == Some("ERR")
+            && err.detail().is_some_and(|d| d.contains("not an integer")));
+    if wrong_kind {
+        tracing::warn!(error = %err, "Redis refused a value of the wrong kind");
         StoreError::Invalid("the key holds a value of another kind")
+    } else {
+        StoreError::Unavailable(err.to_string())
     }
 }
 
@@ -145,7 +145,7 @@ impl EphemeralStore for RedisStore {
         let mut invocation = self.increment.key(self.key(key));
         invocation.arg(millis(ttl));
         match tokio::time::timeout(self.timeout, invocation.invoke_async::<u64>(&mut conn)).await {
-            Ok(result) => result.map_err(unavailable),
+            Ok(result) => result.map_err(classify),
             Err(_) => Err(StoreError::Unavailable(
                 "Redis did not answer in time".into(),
             )),

@@ -49,7 +49,7 @@ pub fn routes(state: AppState, policy: EdgePolicy) -> impl Endpoint {
 pub fn edge_policy(config: &Config) -> EdgePolicy {
     EdgePolicy {
         body_limit_bytes: config.body_limit_bytes,
-        hsts: config.issuer.scheme() == "https",
+        hsts: config.issuer.starts_with("https://"),
     }
 }
 

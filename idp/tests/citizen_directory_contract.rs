@@ -9,7 +9,10 @@ use idp::citizens::{
     RegistryNumber, UpsertOutcome,
 };
 use idp::citizens::{import::COLUMNS, synthetic};
+use idp::clock::ManualClock;
 use idp::database::{Database, StorageError};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// `n` distinct, valid records from the synthetic generator.
 fn records(n: u64, seed: u64) -> Vec<CitizenRecord> {
@@ -111,7 +114,9 @@ async fn an_identical_batch_changes_nothing(db: Database) {
 }
 
 async fn a_changed_record_is_updated_in_place(db: Database) {
-    let dir = db.citizens();
+    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 12, 0, 0).unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let dir = db.with_clock(clock.clone()).citizens();
     let mut batch = records(5, 3);
     dir.upsert_batch(&batch).await.unwrap();
     let before = dir
@@ -119,6 +124,8 @@ async fn a_changed_record_is_updated_in_place(db: Database) {
         .await
         .unwrap()
         .unwrap();
+    assert_eq!((before.created_at, before.updated_at), (start, start));
+    clock.advance(Duration::from_secs(3600));
     batch[2].given_name = "Өөрчлөгдсөн-Туршилт".to_owned();
     batch[2]
         .phone_numbers
@@ -139,8 +146,17 @@ async fn a_changed_record_is_updated_in_place(db: Database) {
         .unwrap();
     assert_eq!(after.id, before.id, "an update keeps the citizen's id");
     assert_eq!(after.record, batch[2]);
-    assert_eq!(after.created_at, before.created_at);
-    assert!(after.updated_at >= before.updated_at);
+    assert_eq!(after.created_at, start);
+    assert_eq!(after.updated_at, start + chrono::Duration::hours(1));
+    let unchanged = dir
+        .find_by_registry_number(&batch[0].registry_number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        unchanged.updated_at, start,
+        "an unchanged row is not touched"
+    );
 }
 
 async fn an_import_never_unlocks_but_records_a_death(db: Database) {

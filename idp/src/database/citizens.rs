@@ -8,6 +8,7 @@
 //! update from an insert.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,6 +20,7 @@ use crate::citizens::{
     Address, Citizen, CitizenDirectory, CitizenId, CitizenRecord, CitizenStatus, Email, Gender,
     PhoneNumber, RegistryNumber, UpsertOutcome,
 };
+use crate::clock::Clock;
 use crate::database::StorageError;
 
 /// The sea-orm entity of the `citizens` table (see the `dan-migrations` crate).
@@ -84,12 +86,13 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 #[derive(Clone)]
 pub struct SqlCitizenDirectory {
     db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
 }
 
 impl SqlCitizenDirectory {
-    /// Wraps a connection pool.
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    /// Wraps a connection pool; rows are stamped with `clock`'s time.
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
     }
 }
 
@@ -229,7 +232,7 @@ impl CitizenDirectory for SqlCitizenDirectory {
             ));
         }
         let backend = self.db.get_database_backend();
-        let now = Utc::now();
+        let now = self.clock.now();
         // Registry numbers arrive in any order; visiting the unique index in key order keeps
         // its pages hot (several times faster on a large directory). A batch holds each number
         // once, so its order carries no meaning.
@@ -293,7 +296,7 @@ impl CitizenDirectory for SqlCitizenDirectory {
     async fn set_status(&self, id: CitizenId, status: CitizenStatus) -> Result<bool, StorageError> {
         let result = Entity::update_many()
             .col_expr(Column::Status, Expr::value(status.as_str()))
-            .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+            .col_expr(Column::UpdatedAt, Expr::value(self.clock.now()))
             .filter(Column::Id.eq(id.0))
             .exec(&self.db)
             .await?;

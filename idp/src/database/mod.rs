@@ -10,6 +10,7 @@
 mod citizens;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use dan_migrations::{Migrator, MigratorTrait};
@@ -17,6 +18,8 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
 
 pub use citizens::SqlCitizenDirectory;
+
+use crate::clock::{Clock, SystemClock};
 
 /// A storage failure, with nothing personal in its message.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +97,7 @@ pub struct Database {
     connection: DatabaseConnection,
     backend: Backend,
     created: bool,
+    clock: Arc<dyn Clock>,
 }
 
 /// How to open the database.
@@ -154,7 +158,14 @@ impl Database {
             connection,
             backend,
             created,
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// The same database, stamping rows with `clock`'s time (tests decide the instant).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The sea-orm connection pool.
@@ -199,7 +210,7 @@ impl Database {
 
     /// The citizen directory on this database.
     pub fn citizens(&self) -> SqlCitizenDirectory {
-        SqlCitizenDirectory::new(self.connection.clone())
+        SqlCitizenDirectory::new(self.connection.clone(), self.clock.clone())
     }
 
     /// Closes every pooled connection (SQLite checkpoints its WAL on close).

@@ -436,3 +436,25 @@ async fn a_database_outage_stops_the_import_and_a_rerun_completes_it() {
     );
     assert_eq!(db.citizens().count().await.unwrap(), 1_000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_line_over_one_mebibyte_is_skipped_and_the_next_lines_imported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = support::sqlite_database(&tmp).await;
+    let path = tmp.path().join("long.jsonl");
+    let good = |rn: &str| {
+        format!(
+            "{{\"registry_number\": \"{rn}\", \"family_name\": \"Жишээ\", \"given_name\": \"Бат\", \"gender\": \"male\"}}\n"
+        )
+    };
+    let long = format!("{{\"family_name\": \"{}\"}}\n", "x".repeat(1_500_000));
+    std::fs::write(&path, good("УБ99032512") + &long + &good("АА96022900")).unwrap();
+    let (result, seen) = run(&db.citizens(), &path, options(Format::Jsonl, 100)).await;
+    let summary = result.unwrap();
+    assert_eq!(summary.stored.inserted, 2);
+    assert_eq!(seen.rejections.len(), 1);
+    assert_eq!(seen.rejections[0].line, 2);
+    assert!(seen.rejections[0].reason.contains("longer than 1 MiB"));
+    let last = seen.progress.last().unwrap();
+    assert_eq!(last.bytes_read, last.total_bytes);
+}

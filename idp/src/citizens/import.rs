@@ -644,8 +644,15 @@ fn csv_row(
     Ok(raw)
 }
 
+/// Longest JSON Lines line read into memory; a longer one is skipped and reported.
+const MAX_LINE_BYTES: u64 = 1024 * 1024;
+
 fn read_jsonl(file: File, path: &Path, batcher: &mut Batcher) -> Result<(), ImportError> {
     let (mut reader, offset) = open_text(file, path)?;
+    let io = |source| ImportError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut buffer = Vec::with_capacity(1024);
     let mut line = 0u64;
     let mut bytes_read = offset;
@@ -653,38 +660,68 @@ fn read_jsonl(file: File, path: &Path, batcher: &mut Batcher) -> Result<(), Impo
         buffer.clear();
         // Bound a single line, so one enormous "line" cannot exhaust memory.
         let read = (&mut reader)
-            .take(1024 * 1024)
+            .take(MAX_LINE_BYTES)
             .read_until(b'\n', &mut buffer)
-            .map_err(|source| ImportError::Io {
-                path: path.to_owned(),
-                source,
-            })?;
+            .map_err(io)?;
         if read == 0 {
             return Ok(());
         }
         line += 1;
         bytes_read += read as u64;
-        if !buffer.ends_with(b"\n") && read == 1024 * 1024 {
-            return Err(ImportError::Malformed {
+        let row = if !buffer.ends_with(b"\n") && read as u64 == MAX_LINE_BYTES {
+            // Skip the rest of the line without keeping it.
+            bytes_read += skip_line(&mut reader).map_err(io)?;
+            Err(Rejection {
                 line,
+                column: None,
                 reason: "the line is longer than 1 MiB".to_owned(),
-            });
-        }
-        let row = match std::str::from_utf8(&buffer) {
-            Err(e) => Err(Rejection {
-                line,
-                column: Some(format!("byte {}", e.valid_up_to() + 1)),
-                reason: "is not valid UTF-8 text; the file must be saved as UTF-8".to_owned(),
-            }),
-            Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => serde_json::from_str::<RawRow>(text)
-                .map_err(|e| json_rejection(line, &e))
-                .and_then(|raw| validated(line, raw)),
+            })
+        } else {
+            parse_json_line(line, &buffer)
+        };
+        let Some(row) = row.transpose() else {
+            continue; // a blank line
         };
         if !batcher.push(line, bytes_read, row) {
             return Ok(());
         }
     }
+}
+
+/// Reads and drops everything up to and including the next newline; returns the bytes skipped.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<u64> {
+    let mut skipped = 0u64;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(skipped);
+        }
+        let (used, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (chunk.len(), false),
+        };
+        reader.consume(used);
+        skipped += used as u64;
+        if done {
+            return Ok(skipped);
+        }
+    }
+}
+
+/// One JSON Lines line: `None` for a blank line, the record, or why it was refused.
+fn parse_json_line(line: u64, buffer: &[u8]) -> Result<Option<CitizenRecord>, Rejection> {
+    let row = match std::str::from_utf8(buffer) {
+        Err(e) => Err(Rejection {
+            line,
+            column: Some(format!("byte {}", e.valid_up_to() + 1)),
+            reason: "is not valid UTF-8 text; the file must be saved as UTF-8".to_owned(),
+        }),
+        Ok(text) if text.trim().is_empty() => return Ok(None),
+        Ok(text) => serde_json::from_str::<RawRow>(text)
+            .map_err(|e| json_rejection(line, &e))
+            .and_then(|raw| validated(line, raw)),
+    };
+    row.map(Some)
 }
 
 /// Describes a JSON error without echoing the value it choked on.

@@ -458,3 +458,34 @@ async fn a_json_line_over_one_mebibyte_is_skipped_and_the_next_lines_imported() 
     let last = seen.progress.last().unwrap();
     assert_eq!(last.bytes_read, last.total_bytes);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unclosed_quote_stops_the_import_within_bounded_memory_keeping_the_rows_before() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = support::sqlite_database(&tmp).await;
+    let path = tmp.path().join("open-quote.csv");
+    let mut content = String::from("registry_number,family_name,given_name,gender\n");
+    content.push_str("УБ99032512,Жишээ,Бат,male\n");
+    content.push_str("АА96022900,\"Жишээ,Сараа,female\n"); // the quote never closes
+    for i in 0..40_000 {
+        content.push_str(&format!("ЧД0523{:04},Жишээ,Нэр,male\n", i % 10_000));
+    }
+    std::fs::write(&path, content).unwrap();
+    let dir = db.citizens();
+    let err = run(&dir, &path, options(Format::Csv, 100))
+        .await
+        .0
+        .unwrap_err();
+    match &err {
+        ImportError::Malformed { line, reason } => {
+            assert_eq!(*line, 3, "{reason}");
+            assert!(reason.contains("quote left open"), "{reason}");
+        }
+        other => panic!("expected a malformed file, got {other:?}"),
+    }
+    assert_eq!(
+        dir.count().await.unwrap(),
+        1,
+        "the row before the open quote is stored"
+    );
+}

@@ -18,10 +18,12 @@
 //! numbers separated by `;`. JSON Lines files hold one object per line with the same fields,
 //! `phone_numbers` as an array and the address as an object `{aimag, soum, bag, text}`.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -522,16 +524,57 @@ fn open_text(file: File, path: &Path) -> Result<(BufReader<File>, u64), ImportEr
     Ok((reader, 0))
 }
 
+/// Longest CSV record read into memory. The `csv` crate buffers a record whole, so without a
+/// bound one unclosed quote would make the rest of the file a single field held in memory.
+const MAX_RECORD_BYTES: u64 = 1024 * 1024;
+
+/// Counts the bytes read since the last complete record, and fails the read past the bound.
+struct RecordLimit<R> {
+    inner: R,
+    since_record: Rc<Cell<u64>>,
+}
+
+/// The error a [`RecordLimit`] raises.
+#[derive(Debug, thiserror::Error)]
+#[error("a record longer than 1 MiB: is a quote left open?")]
+struct RecordTooLong;
+
+impl<R: Read> Read for RecordLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        let since = self.since_record.get() + read as u64;
+        self.since_record.set(since);
+        if since > MAX_RECORD_BYTES {
+            return Err(std::io::Error::other(RecordTooLong));
+        }
+        Ok(read)
+    }
+}
+
 fn read_csv(file: File, path: &Path, batcher: &mut Batcher) -> Result<(), ImportError> {
     let (reader, offset) = open_text(file, path)?;
+    let since_record = Rc::new(Cell::new(0));
+    let limited = RecordLimit {
+        inner: reader,
+        since_record: since_record.clone(),
+    };
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
-        .from_reader(reader);
+        .from_reader(limited);
     let malformed = |line: u64, reason: String| ImportError::Malformed { line, reason };
-    let csv_error = |err: csv::Error| {
-        let line = err.position().map_or(0, csv::Position::line);
+    let mut last_line = 0;
+    let csv_error = |err: csv::Error, last_line: u64| {
+        let line = err.position().map_or(last_line + 1, csv::Position::line);
         match err.into_kind() {
+            csv::ErrorKind::Io(source)
+                if source.get_ref().is_some_and(|e| e.is::<RecordTooLong>()) =>
+            {
+                malformed(
+                    last_line + 1,
+                    format!("{source}; nothing after line {last_line} was read"),
+                )
+            }
             csv::ErrorKind::Io(source) => ImportError::Io {
                 path: path.to_owned(),
                 source,
@@ -540,25 +583,35 @@ fn read_csv(file: File, path: &Path, batcher: &mut Batcher) -> Result<(), Import
         }
     };
     let mut record = csv::ByteRecord::new();
-    if !csv.read_byte_record(&mut record).map_err(csv_error)? {
+    if !csv
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(e, 0))?
+    {
         return Err(malformed(
             1,
             "the file is empty: a header row naming the columns is required".to_owned(),
         ));
     }
     let columns = header_columns(&record)?;
-    while csv.read_byte_record(&mut record).map_err(csv_error)? {
+    loop {
+        since_record.set(0);
+        if !csv
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(e, last_line.max(1)))?
+        {
+            return Ok(());
+        }
         let line = record.position().map_or(0, csv::Position::line);
+        last_line = line;
         let bytes_read = csv.position().byte() + offset;
         if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
             continue; // a blank line
         }
         let row = csv_row(line, &columns, &record).and_then(|raw| validated(line, raw));
         if !batcher.push(line, bytes_read, row) {
-            break;
+            return Ok(());
         }
     }
-    Ok(())
 }
 
 /// Reads the header: every column known, none twice, the required ones present.

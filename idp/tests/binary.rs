@@ -622,75 +622,9 @@ async fn a_postgres_outage_makes_readyz_503_and_the_node_recovers_unaided() {
     assert!(!log.contains("panicked"), "{log}");
 }
 
-/// A Redis server of the test's own, on a free loopback port, that the test may stop and
-/// start; killed when dropped.
-struct OwnRedis {
-    port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl OwnRedis {
-    /// Starts one, or `None` (skip) when `redis-server` is not installed.
-    fn start() -> Option<Self> {
-        let installed = std::process::Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_ok();
-        if !installed {
-            assert!(
-                std::env::var("DAN_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
-                "redis-server is not installed: run ./scripts/test"
-            );
-            eprintln!("skipped: redis-server is not installed");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = Self { port, child: None };
-        redis.restart();
-        Some(redis)
-    }
-
-    /// Starts the server (again) on the same port and waits until it accepts connections.
-    fn restart(&mut self) {
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        self.child = Some(child);
-        let deadline = Instant::now() + START_DEADLINE;
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_outage_makes_readyz_503_and_the_node_recovers_unaided() {
-    let Some(mut redis) = OwnRedis::start() else {
+    let Some(mut redis) = support::OwnRedis::start() else {
         return;
     };
     let sandbox = Sandbox::new();

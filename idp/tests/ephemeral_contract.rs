@@ -480,10 +480,6 @@ mod in_process_only {
 // ---- Redis only: an outage and the recovery from it -----------------------------------------
 
 mod redis_outage {
-    use std::net::TcpListener;
-    use std::path::PathBuf;
-    use std::process::{Child, Command, Stdio};
-
     use idp::ephemeral::RedisStore;
 
     use super::*;
@@ -494,86 +490,6 @@ mod redis_outage {
     const PROMPTLY: Duration = Duration::from_secs(3);
     /// Longest a start or a recovery may take.
     const RECOVERY_DEADLINE: Duration = Duration::from_secs(10);
-
-    /// A `redis-server` of this test's own, killed when dropped.
-    struct RedisServer {
-        child: Option<Child>,
-        binary: PathBuf,
-        port: u16,
-    }
-
-    impl RedisServer {
-        fn start(binary: PathBuf, port: u16) -> Self {
-            let mut server = Self {
-                child: None,
-                binary,
-                port,
-            };
-            server.restart();
-            server
-        }
-
-        fn restart(&mut self) {
-            assert!(self.child.is_none(), "already running");
-            let port = self.port.to_string();
-            let child = Command::new(&self.binary)
-                .args([
-                    "--port",
-                    &port,
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start redis-server");
-            self.child = Some(child);
-        }
-
-        fn stop(&mut self) {
-            if let Some(mut child) = self.child.take() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-
-        fn url(&self) -> String {
-            format!("redis://127.0.0.1:{}/", self.port)
-        }
-    }
-
-    impl Drop for RedisServer {
-        fn drop(&mut self) {
-            self.stop();
-        }
-    }
-
-    /// `redis-server` from the `PATH`, or a skip (a failure under `DAN_TEST_REQUIRE_SERVERS=1`).
-    fn redis_server_binary() -> Option<PathBuf> {
-        let found = std::env::var_os("PATH")
-            .iter()
-            .flat_map(std::env::split_paths)
-            .map(|dir| dir.join("redis-server"))
-            .find(|path| path.is_file());
-        if found.is_none() {
-            assert!(
-                std::env::var("DAN_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
-                "redis-server is not on the PATH: install it (./scripts/test does)"
-            );
-            eprintln!("skipped: redis-server is not on the PATH");
-        }
-        found
-    }
-
-    fn free_loopback_port() -> u16 {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-        listener.local_addr().expect("local address").port()
-    }
 
     async fn wait_until_it_answers(store: &RedisStore, what: &str) {
         let deadline = Instant::now() + RECOVERY_DEADLINE;
@@ -608,10 +524,9 @@ mod redis_outage {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn operations_fail_as_unavailable_during_an_outage_and_the_store_recovers_by_itself() {
-        let Some(binary) = redis_server_binary() else {
+        let Some(mut server) = crate::support::OwnRedis::start() else {
             return;
         };
-        let mut server = RedisServer::start(binary, free_loopback_port());
         let store = RedisStore::new(&server.url(), "outage", STORE_TIMEOUT).unwrap();
         wait_until_it_answers(&store, "first start").await;
         let key = key("login");

@@ -59,10 +59,19 @@ impl RedisStore {
         key.render(&self.prefix)
     }
 
-    /// Runs one command with the response timeout; any failure is `Unavailable`.
+    /// Runs one command.
     async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
         let mut conn = self.manager.clone();
-        match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn)).await {
+        self.bounded(cmd.query_async::<T>(&mut conn)).await
+    }
+
+    /// Awaits a Redis call for at most the timeout. The connection manager bounds each attempt
+    /// too, but it may retry a reconnection: this bounds the whole call as a request sees it.
+    async fn bounded<T>(
+        &self,
+        call: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, call).await {
             Ok(result) => result.map_err(classify),
             Err(_) => Err(StoreError::Unavailable(
                 "Redis did not answer in time".into(),
@@ -144,12 +153,8 @@ impl EphemeralStore for RedisStore {
         let mut conn = self.manager.clone();
         let mut invocation = self.increment.key(self.key(key));
         invocation.arg(millis(ttl));
-        match tokio::time::timeout(self.timeout, invocation.invoke_async::<u64>(&mut conn)).await {
-            Ok(result) => result.map_err(classify),
-            Err(_) => Err(StoreError::Unavailable(
-                "Redis did not answer in time".into(),
-            )),
-        }
+        self.bounded(invocation.invoke_async::<u64>(&mut conn))
+            .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

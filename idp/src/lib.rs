@@ -8,6 +8,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`citizens`] | the citizen directory: registry numbers, records, import, synthetic data |
+//! | [`clients`] | relying parties: client ids, redirect URIs, authentication methods, secrets |
 //! | [`ephemeral`] | short-lived state (Redis or in-process), with TTLs and atomic takes |
 //! | [`database`] | durable storage on SQLite or PostgreSQL (sea-orm), migrations |
 //! | [`http`] | the public listener: routes, edge middleware, health and readiness |
@@ -20,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod citizens;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod database;

@@ -1,0 +1,226 @@
+//! Relying parties (the e-services) and their registration: identifiers, redirect URIs,
+//! authentication methods, secrets.
+//!
+//! This is the first part of the OpenID Connect core (issue 4): the client record and its
+//! parts, validated once at the edge. Storage and the endpoints that use clients come next.
+
+mod secret;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+pub use secret::{ClientSecret, SecretHash};
+
+/// A client identifier: 3 to 64 characters of `[A-Za-z0-9._-]`, chosen by the administrator or
+/// generated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ClientId(String);
+
+/// Why a client registration value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// A malformed client id.
+    #[error("a client id is 3 to 64 characters of letters, digits, '.', '_' and '-'")]
+    ClientId,
+    /// A redirect URI that is not acceptable, and why.
+    #[error("redirect URI refused: {0}")]
+    RedirectUri(&'static str),
+    /// An unknown authentication method, grant type or subject type.
+    #[error("unknown {0}")]
+    Unknown(&'static str),
+}
+
+impl ClientId {
+    /// Validates a client id.
+    pub fn parse(input: &str) -> Result<Self, ClientError> {
+        let valid = (3..=64).contains(&input.len())
+            && input
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if valid {
+            Ok(Self(input.to_owned()))
+        } else {
+            Err(ClientError::ClientId)
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A registered redirect (or post-logout redirect) URI, compared byte for byte at login.
+///
+/// Accepted: `https` URLs; `http` only on a loopback host (`127.0.0.1`, `[::1]`, `localhost`)
+/// for native apps (RFC 8252 section 7.3). Refused: fragments (RFC 6749 section 3.1.2), wildcards,
+/// user information, and anything that is not an absolute URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RedirectUri(String);
+
+impl RedirectUri {
+    /// Validates a redirect URI for registration.
+    ///
+    /// ```
+    /// use idp::clients::RedirectUri;
+    /// assert!(RedirectUri::parse("https://service.gov.mn/callback").is_ok());
+    /// assert!(RedirectUri::parse("http://127.0.0.1:8400/cb").is_ok());
+    /// assert!(RedirectUri::parse("http://service.gov.mn/callback").is_err());
+    /// assert!(RedirectUri::parse("https://*.gov.mn/callback").is_err());
+    /// ```
+    pub fn parse(input: &str) -> Result<Self, ClientError> {
+        if input.contains('*') {
+            return Err(ClientError::RedirectUri("wildcards are not allowed"));
+        }
+        if input.contains('#') {
+            return Err(ClientError::RedirectUri("a redirect URI has no fragment"));
+        }
+        let url = Url::parse(input).map_err(|_| ClientError::RedirectUri("not an absolute URL"))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(ClientError::RedirectUri(
+                "no user or password in a redirect URI",
+            ));
+        }
+        let loopback = matches!(
+            url.host(),
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+        ) || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+            || url.host_str() == Some("localhost");
+        match url.scheme() {
+            "https" if url.host().is_some() => Ok(Self(input.to_owned())),
+            "http" if loopback => Ok(Self(input.to_owned())),
+            "http" => Err(ClientError::RedirectUri(
+                "http is allowed only on a loopback host",
+            )),
+            _ => Err(ClientError::RedirectUri("the scheme must be https")),
+        }
+    }
+
+    /// The URI exactly as registered.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `candidate` (from an authorization request) is this URI, byte for byte.
+    pub fn matches(&self, candidate: &str) -> bool {
+        self.0 == candidate
+    }
+}
+
+/// How a client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// HTTP Basic with the client secret.
+    ClientSecretBasic,
+    /// The client secret in the form body.
+    ClientSecretPost,
+    /// A JWT signed with the client's key (RFC 7523).
+    PrivateKeyJwt,
+    /// A public client: no authentication, PKCE required.
+    None,
+}
+
+impl AuthMethod {
+    /// The registered name (OpenID Connect Discovery `token_endpoint_auth_methods_supported`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::None => "none",
+        }
+    }
+
+    /// Reads a registered name.
+    pub fn parse(input: &str) -> Result<Self, ClientError> {
+        [
+            Self::ClientSecretBasic,
+            Self::ClientSecretPost,
+            Self::PrivateKeyJwt,
+            Self::None,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == input)
+        .ok_or(ClientError::Unknown("authentication method"))
+    }
+
+    /// Whether the method uses a shared secret.
+    pub fn uses_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_plain() {
+        assert!(ClientId::parse("tax-office.web").is_ok());
+        for bad in ["ab", "has space", "ü-service", &"x".repeat(65)] {
+            assert_eq!(ClientId::parse(bad), Err(ClientError::ClientId), "{bad}");
+        }
+    }
+
+    #[test]
+    fn redirect_uris_are_https_or_loopback_without_fragment_or_wildcard_rfc6749_3_1_2() {
+        for good in [
+            "https://service.gov.mn/callback",
+            "https://service.gov.mn:8443/cb?tenant=1",
+            "http://127.0.0.1:8400/cb",
+            "http://[::1]:8400/cb",
+            "http://localhost/cb",
+        ] {
+            assert!(RedirectUri::parse(good).is_ok(), "{good}");
+        }
+        let refused = [
+            ("http://service.gov.mn/callback", "loopback"),
+            ("https://service.gov.mn/callback#x", "fragment"),
+            ("https://*.gov.mn/callback", "wildcards"),
+            ("https://user:pw@service.gov.mn/cb", "user"),
+            ("/callback", "absolute"),
+            ("javascript:alert(1)", "https"),
+            ("mn.gov.app:/cb", "https"),
+        ];
+        for (bad, why) in refused {
+            let err = RedirectUri::parse(bad).unwrap_err();
+            assert!(err.to_string().contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn redirect_uris_match_exactly() {
+        let uri = RedirectUri::parse("https://service.gov.mn/callback").unwrap();
+        assert!(uri.matches("https://service.gov.mn/callback"));
+        for near in [
+            "https://service.gov.mn/callback/",
+            "https://service.gov.mn/Callback",
+            "https://service.gov.mn/callback?x=1",
+            "HTTPS://service.gov.mn/callback",
+        ] {
+            assert!(!uri.matches(near), "{near}");
+        }
+    }
+
+    #[test]
+    fn auth_methods_round_trip() {
+        for name in [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ] {
+            assert_eq!(AuthMethod::parse(name).unwrap().as_str(), name);
+        }
+        assert!(AuthMethod::parse("client_secret_jwt").is_err());
+    }
+}

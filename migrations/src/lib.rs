@@ -8,11 +8,13 @@
 //! | migration | tables |
 //! |---|---|
 //! | [`m20261125_000001_create_citizens`] | `citizens`: the citizen directory imported from the civil registry |
+//! | [`m20261125_000002_create_clients`] | `clients`: registered relying parties |
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 pub mod m20261125_000001_create_citizens;
+pub mod m20261125_000002_create_clients;
 
 /// Every migration of DAN, in the order they apply.
 pub struct Migrator;
@@ -20,6 +22,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_create_citizens::Migration)]
+        vec![
+            Box::new(m20261125_000001_create_citizens::Migration),
+            Box::new(m20261125_000002_create_clients::Migration),
+        ]
     }
 }

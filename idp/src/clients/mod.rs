@@ -16,6 +16,7 @@ pub use secret::{ClientSecret, SecretHash};
 /// A client identifier: 3 to 64 characters of `[A-Za-z0-9._-]`, chosen by the administrator or
 /// generated.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct ClientId(String);
 
 /// Why a client registration value was refused.
@@ -64,6 +65,7 @@ impl fmt::Display for ClientId {
 /// for native apps (RFC 8252 section 7.3). Refused: fragments (RFC 6749 section 3.1.2), wildcards,
 /// user information, and anything that is not an absolute URL.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct RedirectUri(String);
 
 impl RedirectUri {
@@ -113,6 +115,88 @@ impl RedirectUri {
     pub fn matches(&self, candidate: &str) -> bool {
         self.0 == candidate
     }
+}
+
+macro_rules! string_conversions {
+    ($($ty:ty),*) => {$(
+        impl TryFrom<String> for $ty {
+            type Error = ClientError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+        impl From<$ty> for String {
+            fn from(value: $ty) -> Self {
+                value.0
+            }
+        }
+    )*};
+}
+string_conversions!(ClientId, RedirectUri);
+
+/// The grants a client may use at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// The code flow (with PKCE).
+    AuthorizationCode,
+    /// Refresh tokens, rotated on use.
+    RefreshToken,
+    /// Machine-to-machine access for the client itself.
+    ClientCredentials,
+}
+
+/// How `sub` is derived for a client's users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    /// A keyed hash of the sector and the citizen: agencies cannot join data on `sub`.
+    Pairwise,
+    /// The same `sub` for every client allowed it.
+    Public,
+}
+
+/// A registered relying party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    /// The client id.
+    pub id: ClientId,
+    /// Name shown to citizens, in Mongolian.
+    pub name_mn: String,
+    /// Name shown to citizens, in English.
+    pub name_en: String,
+    /// Where authorization responses may go, matched exactly.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Where RP-initiated logout may return, matched exactly.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// Scopes the client may ask for.
+    pub allowed_scopes: Vec<String>,
+    /// Grants the client may use.
+    pub grant_types: Vec<GrantType>,
+    /// How the client authenticates.
+    pub auth_method: AuthMethod,
+    /// The digest of the client secret, for secret-based methods.
+    pub secret_hash: Option<SecretHash>,
+    /// How `sub` is derived.
+    pub subject_type: SubjectType,
+    /// First-party services may skip the consent page.
+    pub skip_consent: bool,
+    /// Whether the client may be used.
+    pub enabled: bool,
+}
+
+/// The port to durable storage of clients; one contract suite for every backend
+/// (`idp/tests/client_registry_contract.rs`).
+#[async_trait::async_trait]
+pub trait ClientRegistry: Send + Sync {
+    /// Registers a new client; `Ok(false)` when the id is taken (nothing changed).
+    async fn create(&self, client: &Client) -> Result<bool, crate::database::StorageError>;
+    /// Finds a client by id.
+    async fn find(&self, id: &ClientId) -> Result<Option<Client>, crate::database::StorageError>;
+    /// Every client, by id.
+    async fn list(&self) -> Result<Vec<Client>, crate::database::StorageError>;
+    /// Removes a client; returns whether it existed.
+    async fn delete(&self, id: &ClientId) -> Result<bool, crate::database::StorageError>;
 }
 
 /// How a client authenticates at the token endpoint.

@@ -16,7 +16,8 @@ use subtle::ConstantTimeEq;
 pub struct ClientSecret(String);
 
 /// The stored form of a secret: `sha256:` and the base64url digest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct SecretHash(String);
 
 impl ClientSecret {

@@ -8,6 +8,7 @@
 //! `idp/tests/` run every port against both databases.
 
 mod citizens;
+mod clients;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
 
 pub use citizens::SqlCitizenDirectory;
+pub use clients::SqlClientRegistry;
 
 use crate::clock::{Clock, SystemClock};
 
@@ -211,6 +213,11 @@ impl Database {
     /// The citizen directory on this database.
     pub fn citizens(&self) -> SqlCitizenDirectory {
         SqlCitizenDirectory::new(self.connection.clone(), self.clock.clone())
+    }
+
+    /// The client registry on this database.
+    pub fn clients(&self) -> SqlClientRegistry {
+        SqlClientRegistry::new(self.connection.clone(), self.clock.clone())
     }
 
     /// Closes every pooled connection (SQLite checkpoints its WAL on close).

@@ -1,0 +1,122 @@
+//! The client registry on sea-orm: one row per client, the registration as a JSON document
+//! that is validated again (through the domain's types) when it is read back.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue, QueryOrder};
+
+use crate::clients::{Client, ClientId, ClientRegistry};
+use crate::clock::Clock;
+use crate::database::StorageError;
+
+/// The sea-orm entity of the `clients` table (see the `dan-migrations` crate).
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    /// One row of `clients`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "clients")]
+    pub struct Model {
+        /// The client id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// Whether the client may be used.
+        pub enabled: bool,
+        /// The registration document.
+        pub registration: Json,
+        /// Registered.
+        pub created_at: DateTimeUtc,
+        /// Last changed.
+        pub updated_at: DateTimeUtc,
+    }
+
+    /// No relations yet.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::{ActiveModel, Column, Entity};
+
+/// The client registry on a sea-orm connection.
+#[derive(Clone)]
+pub struct SqlClientRegistry {
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+}
+
+impl SqlClientRegistry {
+    /// Wraps a connection pool; rows are stamped with `clock`'s time.
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+}
+
+fn client_from_row(row: entity::Model) -> Result<Client, StorageError> {
+    let mut client: Client = serde_json::from_value(row.registration)
+        .map_err(|e| StorageError::Corrupt(format!("client {}: {e}", row.id)))?;
+    client.enabled = row.enabled;
+    Ok(client)
+}
+
+#[async_trait]
+impl ClientRegistry for SqlClientRegistry {
+    async fn create(&self, client: &Client) -> Result<bool, StorageError> {
+        if Entity::find_by_id(client.id.as_str())
+            .one(&self.db)
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        let now = self.clock.now();
+        let registration =
+            serde_json::to_value(client).map_err(|e| StorageError::Rejected(e.to_string()))?;
+        let row = ActiveModel {
+            id: ActiveValue::Set(client.id.as_str().to_owned()),
+            enabled: ActiveValue::Set(client.enabled),
+            registration: ActiveValue::Set(registration),
+            created_at: ActiveValue::Set(now),
+            updated_at: ActiveValue::Set(now),
+        };
+        match Entity::insert(row).exec(&self.db).await {
+            Ok(_) => Ok(true),
+            // Another node registered the same id between the check and the insert.
+            Err(err)
+                if matches!(
+                    err.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn find(&self, id: &ClientId) -> Result<Option<Client>, StorageError> {
+        Entity::find_by_id(id.as_str())
+            .one(&self.db)
+            .await?
+            .map(client_from_row)
+            .transpose()
+    }
+
+    async fn list(&self) -> Result<Vec<Client>, StorageError> {
+        Entity::find()
+            .order_by_asc(Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(client_from_row)
+            .collect()
+    }
+
+    async fn delete(&self, id: &ClientId) -> Result<bool, StorageError> {
+        let result = Entity::delete_by_id(id.as_str()).exec(&self.db).await?;
+        Ok(result.rows_affected == 1)
+    }
+}

@@ -1,0 +1,78 @@
+//! The contract of `ClientRegistry`, run on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use idp::clients::{
+    AuthMethod, Client, ClientId, ClientRegistry, ClientSecret, GrantType, RedirectUri, SubjectType,
+};
+use idp::database::Database;
+
+fn client(id: &str) -> Client {
+    Client {
+        id: ClientId::parse(id).unwrap(),
+        name_mn: "Татварын алба".to_owned(),
+        name_en: "Tax office".to_owned(),
+        redirect_uris: vec![RedirectUri::parse("https://tax.gov.mn/callback").unwrap()],
+        post_logout_redirect_uris: vec![RedirectUri::parse("https://tax.gov.mn/").unwrap()],
+        allowed_scopes: vec!["openid".to_owned(), "profile".to_owned()],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        auth_method: AuthMethod::ClientSecretBasic,
+        secret_hash: Some(ClientSecret::generate().unwrap().hash()),
+        subject_type: SubjectType::Pairwise,
+        skip_consent: false,
+        enabled: true,
+    }
+}
+
+async fn a_registered_client_is_found_listed_and_deleted(db: Database) {
+    let registry = db.clients();
+    let tax = client("tax-office");
+    let land = client("land-registry");
+    assert!(registry.create(&tax).await.unwrap());
+    assert!(registry.create(&land).await.unwrap());
+    assert_eq!(registry.find(&tax.id).await.unwrap(), Some(tax.clone()));
+    let ids: Vec<String> = registry
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id.to_string())
+        .collect();
+    assert_eq!(ids, ["land-registry", "tax-office"]);
+    assert!(registry.delete(&tax.id).await.unwrap());
+    assert!(!registry.delete(&tax.id).await.unwrap());
+    assert_eq!(registry.find(&tax.id).await.unwrap(), None);
+}
+
+async fn a_taken_id_is_refused_and_the_first_registration_kept(db: Database) {
+    let registry = db.clients();
+    let first = client("tax-office");
+    assert!(registry.create(&first).await.unwrap());
+    let mut second = client("tax-office");
+    second.name_en = "Impostor".to_owned();
+    assert!(!registry.create(&second).await.unwrap());
+    assert_eq!(
+        registry.find(&first.id).await.unwrap().unwrap().name_en,
+        "Tax office"
+    );
+}
+
+async fn a_stored_secret_hash_verifies_the_secret(db: Database) {
+    let registry = db.clients();
+    let secret = ClientSecret::generate().unwrap();
+    let mut registered = client("tax-office");
+    registered.secret_hash = Some(secret.hash());
+    registry.create(&registered).await.unwrap();
+    let stored = registry.find(&registered.id).await.unwrap().unwrap();
+    let hash = stored.secret_hash.unwrap();
+    assert!(hash.verify(&ClientSecret::from_presented(secret.expose())));
+    assert!(!hash.verify(&ClientSecret::from_presented("guess")));
+}
+
+on_both_databases!(
+    a_registered_client_is_found_listed_and_deleted,
+    a_taken_id_is_refused_and_the_first_registration_kept,
+    a_stored_secret_hash_verifies_the_secret,
+);

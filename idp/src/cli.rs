@@ -1,5 +1,6 @@
 //! The operator's command line: `idp serve` (the default), `idp migrate`,
-//! `idp citizens import FILE`, `idp citizens generate --count N --out FILE`.
+//! `idp citizens import FILE`, `idp citizens generate --count N --out FILE`,
+//! `idp clients add|list|remove`.
 //!
 //! Exit codes: 0 success; 1 failure (the message says why); 2 wrong usage; 3 an import that
 //! finished but skipped bad rows (each reported on standard error with its line).
@@ -13,6 +14,9 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use idp::citizens::import::{self, ImportObserver, ImportOptions, Progress, Rejection};
 use idp::citizens::{CitizenDirectory, synthetic};
+use idp::clients::{
+    AuthMethod, Client, ClientId, ClientRegistry, ClientSecret, GrantType, RedirectUri, SubjectType,
+};
 use idp::config::Config;
 use idp::{http, server, telemetry};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -45,6 +49,58 @@ enum Command {
     /// Manage the citizen directory.
     #[command(subcommand)]
     Citizens(CitizensCommand),
+    /// Manage registered e-services (OpenID Connect clients) until the admin API exists.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientsCommand {
+    /// Register an e-service. For secret-based methods the secret is printed once, here.
+    Add {
+        /// Client id: 3 to 64 of [A-Za-z0-9._-].
+        #[arg(long, value_parser = |v: &str| ClientId::parse(v))]
+        id: ClientId,
+        /// Name shown to citizens, in Mongolian.
+        #[arg(long)]
+        name_mn: String,
+        /// Name shown to citizens, in English.
+        #[arg(long)]
+        name_en: String,
+        /// Redirect URI (https, or http on loopback); repeat for several.
+        #[arg(long = "redirect-uri", required = true, value_parser = |v: &str| RedirectUri::parse(v))]
+        redirect_uris: Vec<RedirectUri>,
+        /// Post-logout redirect URI; repeat for several.
+        #[arg(long = "post-logout-uri", value_parser = |v: &str| RedirectUri::parse(v))]
+        post_logout_redirect_uris: Vec<RedirectUri>,
+        /// Scope the client may ask for; repeat for several.
+        #[arg(long = "scope", default_values_t = ["openid".to_owned()])]
+        scopes: Vec<String>,
+        /// client_secret_basic, client_secret_post, private_key_jwt or none (public client).
+        #[arg(long, default_value = "client_secret_basic", value_parser = |v: &str| AuthMethod::parse(v))]
+        auth_method: AuthMethod,
+        /// Give this client the same `sub` as every other public client (pairwise otherwise).
+        #[arg(long)]
+        public_subject: bool,
+        /// A first-party service: citizens are not asked for consent.
+        #[arg(long)]
+        skip_consent: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered e-services.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an e-service.
+    Remove {
+        /// Client id.
+        #[arg(value_parser = |v: &str| ClientId::parse(v))]
+        id: ClientId,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +179,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             import_citizens(&load()?, &file, options, json).await
         }
+        Command::Clients(command) => clients(&load()?, command).await,
         // Needs no configuration.
         Command::Citizens(CitizensCommand::Generate {
             count,
@@ -180,6 +237,102 @@ async fn migrate(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<ExitCode> {
+    let (database, _) = server::open_database(config, false).await?;
+    let registry = database.clients();
+    let code = match command {
+        ClientsCommand::Add {
+            id,
+            name_mn,
+            name_en,
+            redirect_uris,
+            post_logout_redirect_uris,
+            scopes,
+            auth_method,
+            public_subject,
+            skip_consent,
+            json,
+        } => {
+            let secret = auth_method
+                .uses_secret()
+                .then(ClientSecret::generate)
+                .transpose()
+                .context("cannot draw a random secret")?;
+            let client = Client {
+                id,
+                name_mn,
+                name_en,
+                redirect_uris,
+                post_logout_redirect_uris,
+                allowed_scopes: scopes,
+                grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+                auth_method,
+                secret_hash: secret.as_ref().map(ClientSecret::hash),
+                subject_type: if public_subject {
+                    SubjectType::Public
+                } else {
+                    SubjectType::Pairwise
+                },
+                skip_consent,
+                enabled: true,
+            };
+            if !registry.create(&client).await? {
+                bail!("a client with id {} is already registered", client.id);
+            }
+            let shown = secret.as_ref().map(ClientSecret::expose);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "client_id": client.id, "client_secret": shown })
+                );
+            } else {
+                println!("registered {}", client.id);
+                if let Some(secret) = shown {
+                    println!("client secret (shown once, stored only as a digest): {secret}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        ClientsCommand::List { json } => {
+            let clients = registry.list().await?;
+            if json {
+                let listed: Vec<_> = clients
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "client_id": c.id, "name_mn": c.name_mn, "name_en": c.name_en,
+                            "redirect_uris": c.redirect_uris, "auth_method": c.auth_method,
+                            "enabled": c.enabled,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(listed));
+            } else {
+                for c in &clients {
+                    let uris: Vec<&str> = c.redirect_uris.iter().map(RedirectUri::as_str).collect();
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        c.id,
+                        c.name_en,
+                        c.auth_method.as_str(),
+                        uris.join(" ")
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        ClientsCommand::Remove { id } => {
+            if !registry.delete(&id).await? {
+                bail!("no client with id {id}");
+            }
+            println!("removed {id}");
+            ExitCode::SUCCESS
+        }
+    };
+    database.close().await?;
+    Ok(code)
 }
 
 fn generate(count: u64, out: &Path, seed: u64, format: import::Format) -> anyhow::Result<ExitCode> {

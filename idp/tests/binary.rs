@@ -650,3 +650,81 @@ async fn a_redis_outage_makes_readyz_503_and_the_node_recovers_unaided() {
     assert_eq!(server.terminate().await.code(), Some(0));
     assert!(!log.contains("panicked"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_are_added_listed_and_removed_from_the_command_line_secret_shown_once() {
+    let sandbox = Sandbox::new();
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "clients",
+            "add",
+            "--id",
+            "tax-office",
+            "--name-mn",
+            "Татварын алба",
+            "--name-en",
+            "Tax office",
+            "--redirect-uri",
+            "https://tax.gov.mn/callback",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        sandbox.idp(&args)
+    };
+    let added = sandbox.run(add(&[])).await;
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&added.stdout).unwrap();
+    assert_eq!(result["client_id"], "tax-office");
+    let secret = result["client_secret"]
+        .as_str()
+        .expect("a secret for client_secret_basic");
+    assert_eq!(secret.len(), 43);
+
+    let again = sandbox.run(add(&[])).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("already registered"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    let refused = sandbox
+        .run(sandbox.idp(&[
+            "clients",
+            "add",
+            "--id",
+            "land",
+            "--name-mn",
+            "Газар",
+            "--name-en",
+            "Land",
+            "--redirect-uri",
+            "http://land.gov.mn/cb",
+        ]))
+        .await;
+    assert_eq!(refused.status.code(), Some(2), "a usage error");
+    assert!(
+        text(&refused.stderr).contains("loopback"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let listed = sandbox
+        .run(sandbox.idp(&["clients", "list", "--json"]))
+        .await;
+    let list = text(&listed.stdout);
+    assert!(
+        list.contains("\"tax-office\"") && list.contains("https://tax.gov.mn/callback"),
+        "{list}"
+    );
+    assert!(!list.contains(secret), "the secret is never listed");
+
+    let removed = sandbox
+        .run(sandbox.idp(&["clients", "remove", "tax-office"]))
+        .await;
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    let listed = sandbox
+        .run(sandbox.idp(&["clients", "list", "--json"]))
+        .await;
+    assert_eq!(text(&listed.stdout).trim(), "[]");
+}

@@ -82,6 +82,18 @@ enum ClientsCommand {
         /// Give this client the same `sub` as every other public client (pairwise otherwise).
         #[arg(long)]
         public_subject: bool,
+        /// Sector for pairwise subjects; needed when redirect URIs are on several hosts.
+        #[arg(long)]
+        sector_identifier: Option<String>,
+        /// The client's JWK Set URL (https), for private_key_jwt.
+        #[arg(long)]
+        jwks_uri: Option<String>,
+        /// Where back-channel logout tokens are posted (https).
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// Authorization requests must come through PAR (RFC 9126).
+        #[arg(long)]
+        require_par: bool,
         /// A first-party service: citizens are not asked for consent.
         #[arg(long)]
         skip_consent: bool,
@@ -252,6 +264,10 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
             scopes,
             auth_method,
             public_subject,
+            sector_identifier,
+            jwks_uri,
+            backchannel_logout_uri,
+            require_par,
             skip_consent,
             json,
         } => {
@@ -275,9 +291,14 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
                 } else {
                     SubjectType::Pairwise
                 },
+                sector_identifier,
+                jwks_uri,
+                backchannel_logout_uri,
+                require_par,
                 skip_consent,
                 enabled: true,
             };
+            client.check()?;
             if !registry.create(&client).await? {
                 bail!("a client with id {} is already registered", client.id);
             }

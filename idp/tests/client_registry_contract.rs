@@ -21,6 +21,10 @@ fn client(id: &str) -> Client {
         auth_method: AuthMethod::ClientSecretBasic,
         secret_hash: Some(ClientSecret::generate().unwrap().hash()),
         subject_type: SubjectType::Pairwise,
+        sector_identifier: None,
+        jwks_uri: None,
+        backchannel_logout_uri: Some("https://tax.gov.mn/backchannel".to_owned()),
+        require_par: true,
         skip_consent: false,
         enabled: true,
     }
@@ -71,7 +75,20 @@ async fn a_stored_secret_hash_verifies_the_secret(db: Database) {
     assert!(!hash.verify(&ClientSecret::from_presented("guess")));
 }
 
+async fn a_disabled_client_is_kept_and_reported_disabled(db: Database) {
+    let registry = db.clients();
+    let tax = client("tax-office");
+    registry.create(&tax).await.unwrap();
+    assert!(registry.set_enabled(&tax.id, false).await.unwrap());
+    assert!(!registry.find(&tax.id).await.unwrap().unwrap().enabled);
+    assert!(registry.set_enabled(&tax.id, true).await.unwrap());
+    assert!(registry.find(&tax.id).await.unwrap().unwrap().enabled);
+    let unknown = ClientId::parse("nobody").unwrap();
+    assert!(!registry.set_enabled(&unknown, false).await.unwrap());
+}
+
 on_both_databases!(
+    a_disabled_client_is_kept_and_reported_disabled,
     a_registered_client_is_found_listed_and_deleted,
     a_taken_id_is_refused_and_the_first_registration_kept,
     a_stored_secret_hash_verifies_the_secret,

@@ -31,6 +31,9 @@ pub enum ClientError {
     /// An unknown authentication method, grant type or subject type.
     #[error("unknown {0}")]
     Unknown(&'static str),
+    /// A registration whose parts do not fit together, and why.
+    #[error("registration refused: {0}")]
+    Inconsistent(&'static str),
 }
 
 impl ClientId {
@@ -179,10 +182,84 @@ pub struct Client {
     pub secret_hash: Option<SecretHash>,
     /// How `sub` is derived.
     pub subject_type: SubjectType,
+    /// The sector for pairwise subjects (OpenID Connect Core 8.1); when absent, the host of
+    /// the redirect URIs, which must then all share one host.
+    #[serde(default)]
+    pub sector_identifier: Option<String>,
+    /// The client's public keys for `private_key_jwt`, by URL (https).
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Where back-channel logout tokens are posted (https).
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether authorization requests must come through PAR (RFC 9126).
+    #[serde(default)]
+    pub require_par: bool,
     /// First-party services may skip the consent page.
     pub skip_consent: bool,
     /// Whether the client may be used.
     pub enabled: bool,
+}
+
+impl Client {
+    /// Checks the rules that tie the registration's parts together.
+    pub fn check(&self) -> Result<(), ClientError> {
+        let refuse = |why| Err(ClientError::Inconsistent(why));
+        if self.name_mn.trim().is_empty() || self.name_en.trim().is_empty() {
+            return refuse("names in Mongolian and English are required");
+        }
+        if self.grant_types.contains(&GrantType::AuthorizationCode) && self.redirect_uris.is_empty()
+        {
+            return refuse("the code flow needs at least one redirect URI");
+        }
+        match (self.auth_method, self.secret_hash.is_some()) {
+            (AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost, false) => {
+                return refuse("a secret-based method needs a secret");
+            }
+            (AuthMethod::PrivateKeyJwt | AuthMethod::None, true) => {
+                return refuse("only secret-based methods keep a secret");
+            }
+            _ => {}
+        }
+        if self.auth_method == AuthMethod::PrivateKeyJwt && self.jwks_uri.is_none() {
+            return refuse("private_key_jwt needs the client's jwks_uri");
+        }
+        if self.auth_method == AuthMethod::None
+            && self.grant_types.contains(&GrantType::ClientCredentials)
+        {
+            return refuse("a public client cannot use client_credentials");
+        }
+        for uri in [&self.jwks_uri, &self.backchannel_logout_uri]
+            .into_iter()
+            .flatten()
+        {
+            let https =
+                Url::parse(uri).is_ok_and(|u| u.scheme() == "https" && u.fragment().is_none());
+            if !https {
+                return refuse(
+                    "jwks_uri and backchannel_logout_uri must be https URLs without fragment",
+                );
+            }
+        }
+        if self.subject_type == SubjectType::Pairwise && self.sector().is_none() {
+            return refuse("redirect URIs on several hosts need a sector_identifier");
+        }
+        Ok(())
+    }
+
+    /// The sector whose citizens share pairwise subjects: the registered sector identifier, or
+    /// the one host of all redirect URIs.
+    pub fn sector(&self) -> Option<String> {
+        if let Some(sector) = &self.sector_identifier {
+            return Some(sector.clone());
+        }
+        let mut hosts = self
+            .redirect_uris
+            .iter()
+            .filter_map(|uri| Url::parse(uri.as_str()).ok()?.host_str().map(str::to_owned));
+        let first = hosts.next()?;
+        hosts.all(|h| h == first).then_some(first)
+    }
 }
 
 /// The port to durable storage of clients; one contract suite for every backend
@@ -195,6 +272,12 @@ pub trait ClientRegistry: Send + Sync {
     async fn find(&self, id: &ClientId) -> Result<Option<Client>, crate::database::StorageError>;
     /// Every client, by id.
     async fn list(&self) -> Result<Vec<Client>, crate::database::StorageError>;
+    /// Enables or disables a client; returns whether it exists.
+    async fn set_enabled(
+        &self,
+        id: &ClientId,
+        enabled: bool,
+    ) -> Result<bool, crate::database::StorageError>;
     /// Removes a client; returns whether it existed.
     async fn delete(&self, id: &ClientId) -> Result<bool, crate::database::StorageError>;
 }
@@ -293,6 +376,71 @@ mod tests {
         ] {
             assert!(!uri.matches(near), "{near}");
         }
+    }
+
+    fn registration() -> Client {
+        Client {
+            id: ClientId::parse("tax-office").unwrap(),
+            name_mn: "Татварын алба".to_owned(),
+            name_en: "Tax office".to_owned(),
+            redirect_uris: vec![
+                RedirectUri::parse("https://tax.gov.mn/callback").unwrap(),
+                RedirectUri::parse("https://tax.gov.mn/other").unwrap(),
+            ],
+            post_logout_redirect_uris: vec![],
+            allowed_scopes: vec!["openid".to_owned()],
+            grant_types: vec![GrantType::AuthorizationCode],
+            auth_method: AuthMethod::ClientSecretBasic,
+            secret_hash: Some(ClientSecret::generate().unwrap().hash()),
+            subject_type: SubjectType::Pairwise,
+            sector_identifier: None,
+            jwks_uri: None,
+            backchannel_logout_uri: None,
+            require_par: false,
+            skip_consent: false,
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn a_consistent_registration_passes_and_its_sector_is_its_host_oidc_core_8_1() {
+        let client = registration();
+        assert_eq!(client.check(), Ok(()));
+        assert_eq!(client.sector().as_deref(), Some("tax.gov.mn"));
+    }
+
+    #[test]
+    fn inconsistent_registrations_are_refused_with_the_reason() {
+        type Spoil = fn(&mut Client);
+        let cases: [(&str, Spoil); 7] = [
+            ("names", |c| c.name_en = " ".to_owned()),
+            ("redirect URI", |c| c.redirect_uris.clear()),
+            ("needs a secret", |c| c.secret_hash = None),
+            ("only secret-based", |c| c.auth_method = AuthMethod::None),
+            ("jwks_uri", |c| {
+                c.auth_method = AuthMethod::PrivateKeyJwt;
+                c.secret_hash = None;
+            }),
+            ("https", |c| {
+                c.backchannel_logout_uri = Some("http://tax.gov.mn/logout".to_owned())
+            }),
+            ("sector_identifier", |c| {
+                c.redirect_uris
+                    .push(RedirectUri::parse("https://other.gov.mn/cb").unwrap());
+            }),
+        ];
+        for (why, spoil) in cases {
+            let mut client = registration();
+            spoil(&mut client);
+            let err = client.check().unwrap_err();
+            assert!(err.to_string().contains(why), "{why}: {err}");
+        }
+        let mut public = registration();
+        public
+            .redirect_uris
+            .push(RedirectUri::parse("https://other.gov.mn/cb").unwrap());
+        public.sector_identifier = Some("gov.mn".to_owned());
+        assert_eq!(public.check(), Ok(()));
     }
 
     #[test]

@@ -115,6 +115,16 @@ impl ClientRegistry for SqlClientRegistry {
             .collect()
     }
 
+    async fn set_enabled(&self, id: &ClientId, enabled: bool) -> Result<bool, StorageError> {
+        let result = Entity::update_many()
+            .col_expr(Column::Enabled, Expr::value(enabled))
+            .col_expr(Column::UpdatedAt, Expr::value(self.clock.now()))
+            .filter(Column::Id.eq(id.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
     async fn delete(&self, id: &ClientId) -> Result<bool, StorageError> {
         let result = Entity::delete_by_id(id.as_str()).exec(&self.db).await?;
         Ok(result.rows_affected == 1)

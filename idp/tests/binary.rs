@@ -601,22 +601,36 @@ async fn a_postgres_outage_makes_readyz_503_and_the_node_recovers_unaided() {
         text(&migrated.stderr)
     );
     let server = sandbox.start(on_postgres(&["serve"])).await;
-    server.wait_until_ready().await;
+    outage_and_recovery(server, "database", "store", |up| {
+        if up {
+            postgres.start()
+        } else {
+            postgres.stop()
+        }
+    })
+    .await;
+}
 
-    postgres.stop();
+/// Under a ready node, stops the `failing` backend (`run(false)`): `/readyz` must turn 503
+/// naming it while the `healthy` one stays ok; restarts it (`run(true)`): `/readyz` must return
+/// to 200 unaided. Then the node must stop cleanly, without a panic on the way.
+async fn outage_and_recovery(
+    server: RunningIdp,
+    failing: &str,
+    healthy: &str,
+    mut run: impl FnMut(bool),
+) {
+    server.wait_until_ready().await;
+    run(false);
     let down = server
         .wait_for_readyz(reqwest::StatusCode::SERVICE_UNAVAILABLE)
         .await;
-    assert_eq!(down["database"], "unavailable", "{down}");
-    assert_eq!(down["store"], "ok", "{down}");
-    assert!(
-        down["reason"].as_str().unwrap().contains("database"),
-        "{down}"
-    );
-
-    postgres.start();
+    assert_eq!(down[failing], "unavailable", "{down}");
+    assert_eq!(down[healthy], "ok", "{down}");
+    assert!(down["reason"].as_str().unwrap().contains(failing), "{down}");
+    run(true);
     let up = server.wait_until_ready().await;
-    assert_eq!(up["database"], "ok");
+    assert_eq!(up[failing], "ok");
     let log = server.report();
     assert_eq!(server.terminate().await.code(), Some(0));
     assert!(!log.contains("panicked"), "{log}");
@@ -633,22 +647,10 @@ async fn a_redis_outage_makes_readyz_503_and_the_node_recovers_unaided() {
         .env("IDP_REDIS_URL", redis.url())
         .env("IDP_BACKEND_TIMEOUT_MS", "500");
     let server = sandbox.start(command).await;
-    server.wait_until_ready().await;
-
-    redis.stop();
-    let down = server
-        .wait_for_readyz(reqwest::StatusCode::SERVICE_UNAVAILABLE)
-        .await;
-    assert_eq!(down["store"], "unavailable", "{down}");
-    assert_eq!(down["database"], "ok", "{down}");
-    assert!(down["reason"].as_str().unwrap().contains("store"), "{down}");
-
-    redis.restart();
-    let up = server.wait_until_ready().await;
-    assert_eq!(up["store"], "ok");
-    let log = server.report();
-    assert_eq!(server.terminate().await.code(), Some(0));
-    assert!(!log.contains("panicked"), "{log}");
+    outage_and_recovery(server, "store", "database", |up| {
+        if up { redis.restart() } else { redis.stop() }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

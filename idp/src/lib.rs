@@ -28,5 +28,6 @@ pub mod database;
 pub mod demo;
 pub mod ephemeral;
 pub mod http;
+pub mod jose;
 pub mod server;
 pub mod telemetry;

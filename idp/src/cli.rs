@@ -32,6 +32,8 @@ pub struct Cli {
     command: Option<Command>,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the provider (the default when no command is given).
@@ -54,6 +56,8 @@ enum Command {
     Clients(ClientsCommand),
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum ClientsCommand {
     /// Register an e-service. For secret-based methods the secret is printed once, here.
@@ -68,7 +72,7 @@ enum ClientsCommand {
         #[arg(long)]
         name_en: String,
         /// Redirect URI (https, or http on loopback); repeat for several.
-        #[arg(long = "redirect-uri", required = true, value_parser = |v: &str| RedirectUri::parse(v))]
+        #[arg(long = "redirect-uri", value_parser = |v: &str| RedirectUri::parse(v))]
         redirect_uris: Vec<RedirectUri>,
         /// Post-logout redirect URI; repeat for several.
         #[arg(long = "post-logout-uri", value_parser = |v: &str| RedirectUri::parse(v))]
@@ -76,6 +80,10 @@ enum ClientsCommand {
         /// Scope the client may ask for; repeat for several.
         #[arg(long = "scope", default_values_t = ["openid".to_owned()])]
         scopes: Vec<String>,
+        /// Grant the client may use; repeat for several (authorization_code and refresh_token
+        /// by default).
+        #[arg(long = "grant-type", default_values_t = [GrantType::AuthorizationCode, GrantType::RefreshToken], value_parser = |v: &str| GrantType::parse(v))]
+        grant_types: Vec<GrantType>,
         /// client_secret_basic, client_secret_post, private_key_jwt or none (public client).
         #[arg(long, default_value = "client_secret_basic", value_parser = |v: &str| AuthMethod::parse(v))]
         auth_method: AuthMethod,
@@ -88,6 +96,12 @@ enum ClientsCommand {
         /// The client's JWK Set URL (https), for private_key_jwt.
         #[arg(long)]
         jwks_uri: Option<String>,
+        /// A file holding the client's JWK Set, for private_key_jwt without a URL.
+        #[arg(long)]
+        jwks_file: Option<PathBuf>,
+        /// Algorithm of the client's ID tokens: ES256 (default), RS256 or EdDSA.
+        #[arg(long, value_parser = |v: &str| idp::jose::Algorithm::parse(v))]
+        id_token_alg: Option<idp::jose::Algorithm>,
         /// Where back-channel logout tokens are posted (https).
         #[arg(long)]
         backchannel_logout_uri: Option<String>,
@@ -262,10 +276,13 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
             redirect_uris,
             post_logout_redirect_uris,
             scopes,
+            grant_types,
             auth_method,
             public_subject,
             sector_identifier,
             jwks_uri,
+            jwks_file,
+            id_token_alg,
             backchannel_logout_uri,
             require_par,
             skip_consent,
@@ -276,6 +293,14 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
                 .then(ClientSecret::generate)
                 .transpose()
                 .context("cannot draw a random secret")?;
+            let jwks = jwks_file
+                .map(|path| -> anyhow::Result<serde_json::Value> {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("{} is not JSON", path.display()))
+                })
+                .transpose()?;
             let client = Client {
                 id,
                 name_mn,
@@ -283,7 +308,7 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
                 redirect_uris,
                 post_logout_redirect_uris,
                 allowed_scopes: scopes,
-                grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+                grant_types,
                 auth_method,
                 secret_hash: secret.as_ref().map(ClientSecret::hash),
                 subject_type: if public_subject {
@@ -293,6 +318,8 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
                 },
                 sector_identifier,
                 jwks_uri,
+                jwks,
+                id_token_signing_alg: id_token_alg,
                 backchannel_logout_uri,
                 require_par,
                 skip_consent,

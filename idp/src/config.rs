@@ -80,6 +80,69 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// `IDP_BACKEND_TIMEOUT_MS`: how long a request waits for the database or Redis.
     pub backend_timeout: Duration,
+    /// `IDP_KEY_ENCRYPTION_KEY`: 32 bytes in base64url that encrypt private keys at rest;
+    /// required in production, generated into the data folder otherwise.
+    pub key_encryption_key: Option<String>,
+    /// `IDP_HASH_KEY`: 32 bytes in base64url from which pairwise subjects, one-time-code
+    /// hashes and rate-limit ids are derived; required in production (and identical on every
+    /// node), generated into the data folder otherwise. Changing it changes every pairwise `sub`.
+    pub hash_key: Option<String>,
+    /// Token, code and session lifetimes.
+    pub lifetimes: Lifetimes,
+    /// `IDP_LOGIN_RATE_PER_IP`: logins one IP address may start per minute.
+    pub login_rate_per_ip: u32,
+    /// `IDP_SMS_URL` and friends: the SMS provider's HTTP API (required in production).
+    pub sms: Option<SmsSettings>,
+}
+
+/// How long each token, code and session lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// `IDP_ACCESS_TOKEN_TTL` (seconds, 600).
+    pub access_token: Duration,
+    /// `IDP_ID_TOKEN_TTL` (seconds, 600).
+    pub id_token: Duration,
+    /// `IDP_CODE_TTL` (seconds, 60).
+    pub code: Duration,
+    /// `IDP_REFRESH_TOKEN_TTL` (seconds, 30 days): sliding, renewed by each rotation.
+    pub refresh_token: Duration,
+    /// `IDP_REFRESH_TOKEN_MAX_TTL` (seconds, 90 days): absolute cap from the login.
+    pub refresh_token_max: Duration,
+    /// `IDP_SESSION_TTL` (seconds, 8 hours): the SSO session.
+    pub session: Duration,
+    /// `IDP_LOGIN_TTL` (seconds, 15 minutes): an unfinished login.
+    pub login: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            access_token: Duration::from_secs(600),
+            id_token: Duration::from_secs(600),
+            code: Duration::from_secs(60),
+            refresh_token: Duration::from_secs(30 * 86_400),
+            refresh_token_max: Duration::from_secs(90 * 86_400),
+            session: Duration::from_secs(8 * 3600),
+            login: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The SMS provider's HTTP API.
+#[derive(Clone)]
+pub struct SmsSettings {
+    /// `IDP_SMS_URL`.
+    pub url: Url,
+    /// `IDP_SMS_AUTH_HEADER`: the whole `Authorization` value. Never printed.
+    pub auth_header: Option<String>,
+    /// `IDP_SMS_BODY_TEMPLATE`: the request body with `{to}` and `{text}`.
+    pub body_template: String,
+    /// `IDP_SMS_CONTENT_TYPE`: `application/json` or `application/x-www-form-urlencoded`.
+    pub content_type: String,
+    /// `IDP_SMS_TIMEOUT_MS`: per attempt.
+    pub timeout: Duration,
+    /// `IDP_SMS_RETRIES`: attempts after the first.
+    pub retries: u32,
 }
 
 /// Every problem found in the configuration.
@@ -112,6 +175,16 @@ impl fmt::Debug for Config {
             .field("dev_outbox", &self.dev_outbox)
             .field("demo_data", &self.demo_data)
             .field("insecure_cookies", &self.insecure_cookies)
+            .field(
+                "key_encryption_key",
+                &self.key_encryption_key.as_ref().map(|_| "***"),
+            )
+            .field("hash_key", &self.hash_key.as_ref().map(|_| "***"))
+            .field("lifetimes", &self.lifetimes)
+            .field(
+                "sms_url",
+                &self.sms.as_ref().map(|s| redact_url(s.url.as_str())),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -160,7 +233,59 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "backend_timeout_ms",
         "how long a request waits for the database or Redis, 2000",
     ),
+    (
+        "key_encryption_key",
+        "32 bytes base64url encrypting private keys; generated into DATA_DIR in development",
+    ),
+    (
+        "hash_key",
+        "32 bytes base64url for pairwise subjects and code hashes; generated in development",
+    ),
+    ("access_token_ttl", "access token lifetime in seconds, 600"),
+    ("id_token_ttl", "ID token lifetime in seconds, 600"),
+    ("code_ttl", "authorization code lifetime in seconds, 60"),
+    (
+        "refresh_token_ttl",
+        "refresh token sliding lifetime in seconds, 2592000 (30 days)",
+    ),
+    (
+        "refresh_token_max_ttl",
+        "refresh token absolute cap in seconds, 7776000 (90 days)",
+    ),
+    ("session_ttl", "SSO session lifetime in seconds, 28800"),
+    ("login_ttl", "time to finish a login in seconds, 900"),
+    (
+        "login_rate_per_ip",
+        "logins one IP may start per minute, 30",
+    ),
+    (
+        "sms_url",
+        "the SMS provider's HTTP endpoint; required in production",
+    ),
+    (
+        "sms_auth_header",
+        "Authorization header value for the SMS provider",
+    ),
+    (
+        "sms_body_template",
+        "request body with {to} and {text}, {\"to\":\"{to}\",\"text\":\"{text}\"}",
+    ),
+    (
+        "sms_content_type",
+        "application/json (default) or form-urlencoded",
+    ),
+    ("sms_timeout_ms", "SMS provider timeout per attempt, 5000"),
+    ("sms_retries", "SMS attempts after the first, 2"),
 ];
+
+const KEY_32: &str = "32 bytes in base64url (43 characters)";
+
+fn key_32(value: &str) -> Option<String> {
+    crate::jose::decode(value)
+        .ok()
+        .filter(|bytes| bytes.len() == 32)
+        .map(|_| value.to_owned())
+}
 
 /// One source of raw settings, with the name to blame in messages.
 struct Sources<'a> {
@@ -192,8 +317,9 @@ impl Sources<'_> {
         let (value, origin) = self.raw(key)?;
         let parsed = parse(value.trim());
         if parsed.is_none() {
-            // URLs can carry passwords: name the setting, never echo its value.
-            let shown = if key.ends_with("_url") {
+            // URLs can carry passwords, and keys are secrets: name the setting, never echo
+            // its value.
+            let shown = if key.ends_with("_url") || key.ends_with("_key") {
                 "the value".to_owned()
             } else {
                 format!("{value:?}")
@@ -396,7 +522,77 @@ impl Config {
                     .unwrap_or(2000),
             ),
             database_url,
+            key_encryption_key: src.parse("key_encryption_key", KEY_32, key_32),
+            hash_key: src.parse("hash_key", KEY_32, key_32),
+            lifetimes: Self::lifetimes(src),
+            login_rate_per_ip: src
+                .number("login_rate_per_ip")
+                .filter(|n| *n > 0)
+                .unwrap_or(30),
+            sms: Self::sms(src),
         }
+    }
+
+    fn lifetimes(src: &mut Sources<'_>) -> Lifetimes {
+        let defaults = Lifetimes::default();
+        let mut seconds = |key: &str, default: Duration| {
+            src.number::<u64>(key)
+                .filter(|n| *n > 0)
+                .map_or(default, Duration::from_secs)
+        };
+        let lifetimes = Lifetimes {
+            access_token: seconds("access_token_ttl", defaults.access_token),
+            id_token: seconds("id_token_ttl", defaults.id_token),
+            code: seconds("code_ttl", defaults.code),
+            refresh_token: seconds("refresh_token_ttl", defaults.refresh_token),
+            refresh_token_max: seconds("refresh_token_max_ttl", defaults.refresh_token_max),
+            session: seconds("session_ttl", defaults.session),
+            login: seconds("login_ttl", defaults.login),
+        };
+        if lifetimes.refresh_token > lifetimes.refresh_token_max {
+            src.problems.push(
+                "IDP_REFRESH_TOKEN_TTL is longer than IDP_REFRESH_TOKEN_MAX_TTL, its cap"
+                    .to_owned(),
+            );
+        }
+        lifetimes
+    }
+
+    fn sms(src: &mut Sources<'_>) -> Option<SmsSettings> {
+        let url = src.parse("sms_url", "an http(s) URL", |v| {
+            Url::parse(v)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+        });
+        let body_template = src
+            .raw("sms_body_template")
+            .map_or_else(|| r#"{"to":"{to}","text":"{text}"}"#.to_owned(), |(v, _)| v);
+        if !body_template.contains("{text}") {
+            src.problems
+                .push("IDP_SMS_BODY_TEMPLATE must contain {text}".to_owned());
+        }
+        let settings = SmsSettings {
+            url: url?,
+            auth_header: src.raw("sms_auth_header").map(|(v, _)| v),
+            body_template,
+            content_type: src
+                .parse(
+                    "sms_content_type",
+                    "application/json or application/x-www-form-urlencoded",
+                    |v| {
+                        matches!(v, "application/json" | "application/x-www-form-urlencoded")
+                            .then(|| v.to_owned())
+                    },
+                )
+                .unwrap_or_else(|| "application/json".to_owned()),
+            timeout: Duration::from_millis(
+                src.number("sms_timeout_ms")
+                    .filter(|n| *n > 0)
+                    .unwrap_or(5000),
+            ),
+            retries: src.number("sms_retries").unwrap_or(2),
+        };
+        Some(settings)
     }
 
     /// In production, every development convenience that is on, each naming its variable.
@@ -433,6 +629,18 @@ impl Config {
         refuse(
             self.redis_url.is_none(),
             "the in-process store, which nodes cannot share: set IDP_REDIS_URL",
+        );
+        refuse(
+            self.key_encryption_key.is_none(),
+            "a generated key-encryption key: set IDP_KEY_ENCRYPTION_KEY (32 bytes, base64url)",
+        );
+        refuse(
+            self.hash_key.is_none(),
+            "a generated hash key: set IDP_HASH_KEY (32 bytes, base64url), the same on every node",
+        );
+        refuse(
+            self.sms.is_none() && !self.dev_outbox,
+            "no SMS delivery: set IDP_SMS_URL",
         );
         refusals
     }
@@ -567,11 +775,37 @@ mod tests {
             "IDP_ISSUER",
             "IDP_DATABASE_URL",
             "IDP_REDIS_URL",
+            "IDP_KEY_ENCRYPTION_KEY",
+            "IDP_HASH_KEY",
+            "IDP_SMS_URL",
         ] {
             assert!(text.contains(name), "{name} missing from {text}");
         }
         // Conveniences default to off in production: only what was asked for is named.
         assert!(!text.contains("IDP_DEV_OUTBOX"), "{text}");
+    }
+
+    #[test]
+    fn lifetimes_keys_and_sms_settings_are_checked() {
+        let err = Config::load(
+            None,
+            &env(&[
+                ("IDP_HASH_KEY", "too-short"),
+                ("IDP_REFRESH_TOKEN_TTL", "100"),
+                ("IDP_REFRESH_TOKEN_MAX_TTL", "50"),
+                ("IDP_SMS_URL", "https://sms.example.mn"),
+                ("IDP_SMS_BODY_TEMPLATE", "{to}"),
+            ]),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        for needle in ["IDP_HASH_KEY", "IDP_REFRESH_TOKEN_MAX_TTL", "{text}"] {
+            assert!(text.contains(needle), "{needle} missing from {text}");
+        }
+        assert!(!text.contains("too-short"), "a key was echoed: {text}");
+        let config = Config::load(None, &env(&[("IDP_CODE_TTL", "30")])).unwrap();
+        assert_eq!(config.lifetimes.code, Duration::from_secs(30));
+        assert_eq!(config.lifetimes.access_token, Duration::from_secs(600));
     }
 
     #[test]
@@ -583,10 +817,19 @@ mod tests {
                 ("IDP_ISSUER", "https://dan.example.mn/"),
                 ("IDP_DATABASE_URL", "postgres://dan@db/dan"),
                 ("IDP_REDIS_URL", "redis://cache:6379"),
+                ("IDP_KEY_ENCRYPTION_KEY", &"A".repeat(43)),
+                ("IDP_HASH_KEY", &format!("{}A", "B".repeat(42))),
+                ("IDP_SMS_URL", "https://sms.example.mn/send"),
+                ("IDP_SMS_AUTH_HEADER", "Bearer top-secret"),
             ]),
         )
         .unwrap();
         assert_eq!(config.log_format, LogFormat::Json);
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("AAAA") && !shown.contains("top-secret"),
+            "{shown}"
+        );
         assert_eq!(
             config.issuer, "https://dan.example.mn",
             "iss carries no trailing slash"

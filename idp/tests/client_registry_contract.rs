@@ -23,6 +23,8 @@ fn client(id: &str) -> Client {
         subject_type: SubjectType::Pairwise,
         sector_identifier: None,
         jwks_uri: None,
+        jwks: None,
+        id_token_signing_alg: None,
         backchannel_logout_uri: Some("https://tax.gov.mn/backchannel".to_owned()),
         require_par: true,
         skip_consent: false,

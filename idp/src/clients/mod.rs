@@ -149,6 +149,35 @@ pub enum GrantType {
     ClientCredentials,
 }
 
+impl GrantType {
+    /// The OAuth name (`authorization_code`, `refresh_token`, `client_credentials`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// Reads an OAuth grant type name.
+    pub fn parse(input: &str) -> Result<Self, ClientError> {
+        match input {
+            "authorization_code" => Ok(Self::AuthorizationCode),
+            "refresh_token" => Ok(Self::RefreshToken),
+            "client_credentials" => Ok(Self::ClientCredentials),
+            _ => Err(ClientError::Inconsistent(
+                "grant type must be authorization_code, refresh_token or client_credentials",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How `sub` is derived for a client's users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -189,6 +218,13 @@ pub struct Client {
     /// The client's public keys for `private_key_jwt`, by URL (https).
     #[serde(default)]
     pub jwks_uri: Option<String>,
+    /// The client's public keys for `private_key_jwt`, inline (a JWKS document).
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    /// The algorithm of the ID tokens it receives (`id_token_signed_response_alg`): ES256
+    /// when unset.
+    #[serde(default)]
+    pub id_token_signing_alg: Option<crate::jose::Algorithm>,
     /// Where back-channel logout tokens are posted (https).
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
@@ -221,8 +257,22 @@ impl Client {
             }
             _ => {}
         }
-        if self.auth_method == AuthMethod::PrivateKeyJwt && self.jwks_uri.is_none() {
-            return refuse("private_key_jwt needs the client's jwks_uri");
+        if self.auth_method == AuthMethod::PrivateKeyJwt
+            && self.jwks_uri.is_none() == self.jwks.is_none()
+        {
+            return refuse("private_key_jwt needs the client's jwks_uri or jwks, not both");
+        }
+        if let Some(jwks) = &self.jwks {
+            let keys = jwks.get("keys").and_then(serde_json::Value::as_array);
+            let usable = keys.is_some_and(|keys| {
+                !keys.is_empty()
+                    && keys
+                        .iter()
+                        .all(|k| crate::jose::VerifyingKey::from_jwk(k).is_ok())
+            });
+            if !usable {
+                return refuse("jwks must be a JWKS whose keys are all usable public keys");
+            }
         }
         if self.auth_method == AuthMethod::None
             && self.grant_types.contains(&GrantType::ClientCredentials)
@@ -395,6 +445,8 @@ mod tests {
             subject_type: SubjectType::Pairwise,
             sector_identifier: None,
             jwks_uri: None,
+            jwks: None,
+            id_token_signing_alg: None,
             backchannel_logout_uri: None,
             require_par: false,
             skip_consent: false,

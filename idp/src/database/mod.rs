@@ -9,6 +9,7 @@
 
 mod citizens;
 mod clients;
+mod oidc;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
 
 pub use citizens::SqlCitizenDirectory;
 pub use clients::SqlClientRegistry;
+pub use oidc::SqlOidcStore;
 
 use crate::clock::{Clock, SystemClock};
 
@@ -218,6 +220,11 @@ impl Database {
     /// The client registry on this database.
     pub fn clients(&self) -> SqlClientRegistry {
         SqlClientRegistry::new(self.connection.clone(), self.clock.clone())
+    }
+
+    /// Signing keys, refresh tokens and consents on this database.
+    pub fn oidc(&self) -> SqlOidcStore {
+        SqlOidcStore::new(self.connection.clone(), self.clock.clone())
     }
 
     /// Closes every pooled connection (SQLite checkpoints its WAL on close).

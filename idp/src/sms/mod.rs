@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 mod http;
 mod outbox;
+mod template;
 
 pub use http::{HttpGateway, HttpGatewayConfig};
 pub use outbox::{OUTBOX_CAPACITY, Outbox, OutboxEntry};

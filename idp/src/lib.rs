@@ -20,7 +20,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod authorize;
 pub mod citizens;
+pub mod client_auth;
 pub mod clients;
 pub mod clock;
 pub mod config;
@@ -31,8 +33,14 @@ pub mod ephemeral;
 pub mod http;
 pub mod jose;
 pub mod keys;
+pub mod login;
+pub mod oauth;
+pub mod otp;
+pub mod pages;
+pub mod provider;
 pub mod secrets;
 pub mod server;
+pub mod sessions;
 pub mod sms;
 pub mod telemetry;
 pub mod tokens;

@@ -40,7 +40,7 @@ impl ScopeItem {
     }
 }
 
-/// "<service> asks for your information": the list of what would be shared and one form with
+/// "`service` asks for your information": the list of what would be shared and one form with
 /// two submit buttons, `decision=allow` and `decision=deny` (plus `csrf`), posted to `action`.
 /// Duplicated items are shown once. `remember_note` adds the sentence saying the choice is
 /// remembered and can be withdrawn later.
@@ -66,7 +66,10 @@ pub fn consent(
     if shown.is_empty() {
         main.push_str(&format!("<p>{}</p>\n", escape(t.consent_nothing)));
     } else {
-        main.push_str(&format!("<p>{}</p>\n<ul class=\"scopes\">\n", escape(t.consent_intro)));
+        main.push_str(&format!(
+            "<p>{}</p>\n<ul class=\"scopes\">\n",
+            escape(t.consent_intro)
+        ));
         for item in shown {
             main.push_str(&scope_line(locale, item));
         }
@@ -148,7 +151,19 @@ mod tests {
         assert!(page.html.contains("Only that you have logged in."));
         assert!(!page.html.contains("class=\"scopes\""));
         assert!(!page.html.contains("withdraw"));
-        let mn = consent(&Frame { locale: Locale::Mn, ..FRAME }, "/c", "t", &[], false);
-        assert!(mn.html.contains("<h1>Tax office таны мэдээллийг хүсч байна</h1>"));
+        let mn = consent(
+            &Frame {
+                locale: Locale::Mn,
+                ..FRAME
+            },
+            "/c",
+            "t",
+            &[],
+            false,
+        );
+        assert!(
+            mn.html
+                .contains("<h1>Tax office таны мэдээллийг хүсч байна</h1>")
+        );
     }
 }

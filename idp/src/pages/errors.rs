@@ -96,13 +96,15 @@ pub fn error_kind(
             let wait = locale.wait(*retry_after_secs);
             body.push_str(&format!(
                 "<p>{}</p>\n",
-                t.rate_limited_wait.fill(&format!("<b>{}</b>", escape(&wait)))
+                t.rate_limited_wait
+                    .fill(&format!("<b>{}</b>", escape(&wait)))
             ));
         }
         ErrorKind::BadRequest(detail) if !detail.trim().is_empty() => {
             body.push_str(&format!(
                 "<p>{}</p>\n",
-                t.bad_request_detail.fill(&format!("<code>{}</code>", escape(detail)))
+                t.bad_request_detail
+                    .fill(&format!("<code>{}</code>", escape(detail)))
             ));
         }
         _ => {}
@@ -153,7 +155,10 @@ mod tests {
         let statuses: Vec<u16> = all_kinds().iter().map(ErrorKind::status).collect();
         assert_eq!(statuses, [400, 400, 400, 429, 429, 500, 400, 403]);
         for kind in all_kinds() {
-            assert_eq!(error_kind(Locale::Mn, None, &kind, None).status, kind.status());
+            assert_eq!(
+                error_kind(Locale::Mn, None, &kind, None).status,
+                kind.status()
+            );
         }
     }
 
@@ -179,7 +184,10 @@ mod tests {
         let en = error_kind(Locale::En, None, &kind, None);
         assert!(en.html.contains("Try again in <b>2 minutes</b>."));
         let mn = error_kind(Locale::Mn, None, &kind, None);
-        assert!(mn.html.contains("<b>2 минутын</b> дараа дахин оролдоно уу."));
+        assert!(
+            mn.html
+                .contains("<b>2 минутын</b> дараа дахин оролдоно уу.")
+        );
     }
 
     #[test]
@@ -192,8 +200,14 @@ mod tests {
             Some(("https://tax.example/", "Back to Tax")),
         );
         assert!(page.html.contains("Details: <code>&lt;x&gt;</code>"));
-        assert!(page.html.contains("href=\"https://tax.example/\">Back to Tax</a>"));
-        assert!(page.html.contains("<title>Error: Something is wrong with the request — DAN"));
+        assert!(
+            page.html
+                .contains("href=\"https://tax.example/\">Back to Tax</a>")
+        );
+        assert!(
+            page.html
+                .contains("<title>Error: Something is wrong with the request — DAN")
+        );
         assert!(page.html.contains("Logging in to <b>Tax</b>"));
     }
 

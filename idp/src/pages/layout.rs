@@ -54,9 +54,12 @@ pub(super) enum Banner<'a> {
 }
 
 impl<'a> Banner<'a> {
-    /// "Logging in to …" when the name is known.
+    /// "Logging in to …" when the name is known and not blank.
     pub(super) fn logging_in(service_name: Option<&'a str>) -> Banner<'a> {
-        service_name.map_or(Banner::None, Banner::LoggingIn)
+        match service_name {
+            Some(name) if !name.trim().is_empty() => Banner::LoggingIn(name),
+            _ => Banner::None,
+        }
     }
 }
 
@@ -71,8 +74,8 @@ pub(super) struct Layout<'a> {
     pub banner: Banner<'a>,
     /// URLs of this page in Mongolian and in English.
     pub switch: Option<(&'a str, &'a str)>,
-    /// Literal markup placed between the header and `<main>` (the development warning).
-    pub before_main: &'static str,
+    /// Markup placed between the header and `<main>` (the development warning).
+    pub before_main: String,
     /// The content of `<main>`, HTML.
     pub main: String,
     /// An inline script placed at the end of `<body>` and allowed by its hash.
@@ -88,9 +91,9 @@ impl<'a> Layout<'a> {
             locale: frame.locale,
             title,
             has_error: false,
-            banner: Banner::LoggingIn(frame.service_name),
+            banner: Banner::logging_in(Some(frame.service_name)),
             switch: Some((frame.switch_mn, frame.switch_en)),
-            before_main: "",
+            before_main: String::new(),
             main,
             script: None,
             refresh_secs: None,
@@ -105,7 +108,7 @@ impl<'a> Layout<'a> {
             has_error: false,
             banner,
             switch: None,
-            before_main: "",
+            before_main: String::new(),
             main,
             script: None,
             refresh_secs: None,
@@ -221,7 +224,7 @@ mod tests {
         // printf '' | openssl dgst -sha256 -binary | base64
         assert_eq!(
             hash_source(""),
-            "'sha256-47DEQpj8HBSa+/TimW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
         );
     }
 }

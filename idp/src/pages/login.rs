@@ -21,7 +21,7 @@ const CODE_ID: &str = "code";
 /// nothing typed is lost; `error` is a message already written in `frame.locale` (for example
 /// "Latin letters were typed: use Cyrillic УБ, not YB"). The Cyrillic helper is a `<details>`
 /// that works without JavaScript (the letters can be copied); with JavaScript the letters become
-/// buttons that type into the field.
+/// buttons that type into the field. Status 200, or 422 when `error` is given.
 pub fn registry_number(
     frame: &Frame<'_>,
     action: &str,
@@ -66,11 +66,12 @@ fn cyrillic_helper(locale: Locale) -> String {
     let buttons: String = MONGOLIAN_CAPITALS
         .iter()
         .map(|letter| {
-            let letter = escape(&letter.to_string());
+            let letter = letter.to_string();
+            let label = escape(&t.cyr_add.plain(&letter));
+            let letter = escape(&letter);
             format!(
-                "<li><button type=\"button\" data-letter=\"{letter}\" aria-label=\"{}\">\
-                 {letter}</button></li>",
-                escape(&t.cyr_add.fill(&letter)),
+                "<li><button type=\"button\" data-letter=\"{letter}\" aria-label=\"{label}\">\
+                 {letter}</button></li>"
             )
         })
         .collect();
@@ -99,7 +100,7 @@ fn cyrillic_helper(locale: Locale) -> String {
 /// `masked_phone` is the already-masked number (for example `99**12`); `error` and `notice`
 /// ("a new code was sent", shown with `role="status"`) are written in `frame.locale`.
 /// The form has `novalidate` so that a mistyped code gets DAN's own message in the page's
-/// language rather than the browser's.
+/// language rather than the browser's. Status 200, or 422 when `error` is given.
 pub fn code(
     frame: &Frame<'_>,
     action: &str,

@@ -12,11 +12,12 @@
 //! | `layout.rs` | the document shell, the stylesheet (`style.css`) and the CSP |
 //! | `form.rs` | form parts shared by the pages: fields, error summary, hidden inputs |
 //! | `login.rs` | [`registry_number`], [`code`] (with the Cyrillic helper, `cyrillic.js`) |
-//! | `consent.rs` | [`consent`], [`ScopeItem`] |
+//! | `consent.rs` | [`consent()`], [`ScopeItem`] |
 //! | `errors.rs` | [`error`], [`error_kind`], [`ErrorKind`] |
-//! | `form_post.rs` | [`form_post`], [`origin_of`] (OAuth 2.0 Form Post Response Mode) |
+//! | `form_post.rs` | [`form_post()`], [`origin_of`] (OAuth 2.0 Form Post Response Mode) |
 //! | `logout.rs` | [`logout_confirm`], [`logged_out`] |
 //! | `dev.rs` | [`outbox`], [`try_it`] (development only) |
+//! | `tests/` | properties of every page: escaping, CSP hashes, labels, error ties, size |
 //!
 //! Security: the only stylesheet and the only two scripts are inline and allowed by their
 //! SHA-256 hashes; nothing is loaded from elsewhere; `frame-ancestors 'none'`. Handlers send
@@ -112,7 +113,7 @@ impl Page {
     /// the already-validated redirect URI when rendering such a page. An address whose origin
     /// cannot be read is ignored: the policy stays at `'self'` (fails closed).
     pub fn allow_form_redirect_to(mut self, redirect_uri: &str) -> Page {
-        if let Some(origin) = origin_of(redirect_uri) {
+        if let Some(origin) = form_post::form_action_source(redirect_uri) {
             let from = "form-action 'self'";
             if self.csp.contains(from) {
                 self.csp = self.csp.replace(from, &format!("{from} {origin}"));
@@ -237,7 +238,9 @@ mod unit {
             widened.csp,
             "default-src 'none'; form-action 'self' https://rp.example; base-uri 'none'"
         );
-        let unchanged = page.clone().allow_form_redirect_to("https://rp.example; script-src *");
+        let unchanged = page
+            .clone()
+            .allow_form_redirect_to("https://rp.example; script-src *");
         assert_eq!(unchanged.csp, page.csp);
     }
 }

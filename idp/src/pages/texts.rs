@@ -22,6 +22,13 @@ impl Slot {
     pub(super) fn fill_text(self, text: &str) -> String {
         self.fill(&escape(text))
     }
+
+    /// The sentence as plain text (not yet escaped) with plain `text` in the slot, for an
+    /// attribute value or a helper that escapes.
+    pub(super) fn plain(self, text: &str) -> String {
+        let (before, after) = self.0.split_once("{}").unwrap_or((self.0, ""));
+        format!("{before}{text}{after}")
+    }
 }
 
 /// The standard texts of one error kind.
@@ -398,6 +405,7 @@ mod tests {
     fn slot_escapes_its_own_text_and_keeps_the_given_markup() {
         assert_eq!(Slot("a<{}>&").fill("<b>x</b>"), "a&lt;<b>x</b>&gt;&amp;");
         assert_eq!(Slot("{}!").fill_text("<i>"), "&lt;i&gt;!");
+        assert_eq!(Slot("it's {}").plain("<i>"), "it's <i>");
     }
 
     #[test]

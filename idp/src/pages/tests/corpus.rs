@@ -1,0 +1,165 @@
+//! Every page, rendered with hostile and long inputs.
+
+use super::super::*;
+
+/// A value that would break out of text or an attribute if it were not escaped. Each place
+/// gets its own tag name so a failure names the place.
+pub(super) fn evil(place: &str) -> String {
+    format!("<{place}>&\"'")
+}
+
+/// `evil(place)` must appear escaped and never raw.
+pub(super) fn assert_escaped(html: &str, place: &str) {
+    assert!(!html.contains(&format!("<{place}>")), "{place} not escaped");
+    // Spelled out rather than computed with `escape`, so a broken `escape` fails here too.
+    let escaped = format!("&lt;{place}&gt;&amp;&quot;&#39;");
+    assert!(
+        html.contains(&escaped),
+        "{place} missing or wrongly escaped"
+    );
+}
+
+/// A login frame.
+pub(super) fn frame<'a>(
+    locale: Locale,
+    service: &'a str,
+    switch_mn: &'a str,
+    switch_en: &'a str,
+) -> Frame<'a> {
+    Frame {
+        locale,
+        service_name: service,
+        switch_mn,
+        switch_en,
+    }
+}
+
+/// Every page, in both languages where it has one, with errors and notices on, every input
+/// hostile (`evil`) and the service name 200 characters long.
+pub(super) fn every_page() -> Vec<(String, Page)> {
+    let service = format!("{}{}", evil("svc"), "Төрийн үйлчилгээ ".repeat(12));
+    assert!(service.chars().count() >= 200);
+    let (mn, en, act, csrf) = (
+        format!("/x?{}", evil("mn")),
+        format!("/x?{}", evil("en")),
+        format!("/a?{}", evil("act")),
+        evil("csrf"),
+    );
+    let long = "Урт мессеж ".repeat(30);
+    let (err, note) = (
+        format!("{}{long}", evil("err")),
+        format!("{}{long}", evil("note")),
+    );
+    let hidden = [(evil("hn").leak() as &str, evil("hv").leak() as &str)];
+    let mut pages = Vec::new();
+    for locale in [Locale::Mn, Locale::En] {
+        let f = frame(locale, &service, &mn, &en);
+        let l = locale.as_str();
+        let value = evil("val");
+        pages.push((
+            format!("rn-{l}"),
+            registry_number(&f, &act, &csrf, None, None),
+        ));
+        pages.push((
+            format!("rn-err-{l}"),
+            registry_number(&f, &act, &csrf, Some(&value), Some(&err)),
+        ));
+        pages.push((
+            format!("code-{l}"),
+            code(&f, &act, &act, &csrf, "99**12", None, None),
+        ));
+        pages.push((
+            format!("code-err-{l}"),
+            code(
+                &f,
+                &act,
+                &act,
+                &csrf,
+                &evil("phone"),
+                Some(&err),
+                Some(&note),
+            ),
+        ));
+        let scopes = [
+            ScopeItem::Profile,
+            ScopeItem::Phone,
+            ScopeItem::Address,
+            ScopeItem::Email,
+            ScopeItem::NationalId,
+        ];
+        pages.push((
+            format!("consent-{l}"),
+            consent(&f, &act, &csrf, &scopes, true),
+        ));
+        pages.push((
+            format!("logout-{l}"),
+            logout_confirm(&f, &act, &csrf, &hidden),
+        ));
+        let next = (format!("/n?{}", evil("href")), evil("label"));
+        pages.push((
+            format!("error-{l}"),
+            error(
+                locale,
+                Some(&service),
+                &evil("ttl"),
+                &err,
+                Some((&next.0, &next.1)),
+                400,
+            ),
+        ));
+        for (i, kind) in [
+            ErrorKind::UnknownClient,
+            ErrorKind::BadRedirectUri,
+            ErrorKind::RequestExpired,
+            ErrorKind::TooManyAttempts,
+            ErrorKind::RateLimited {
+                retry_after_secs: 3600,
+            },
+            ErrorKind::Internal,
+            ErrorKind::BadRequest(format!("{}{long}", evil("detail"))),
+            ErrorKind::CsrfFailed,
+        ]
+        .iter()
+        .enumerate()
+        {
+            let page = error_kind(locale, Some(&service), kind, Some((&next.0, &next.1)));
+            pages.push((format!("kind{i}-{l}"), page));
+        }
+        pages.push((
+            format!("logged-out-{l}"),
+            logged_out(
+                locale,
+                Some(&service),
+                Some(&format!("/b?{}", evil("back"))),
+            ),
+        ));
+        let result = TryItResult {
+            id_token_claims: format!("{}{}", evil("claims"), "{\"k\": \"v\"}\n".repeat(150)),
+            userinfo: format!("{}{}", evil("userinfo"), "{\"k\": \"v\"}\n".repeat(150)),
+            logout_href: format!("/o?{}", evil("logout")),
+        };
+        let numbers = [evil("num").leak() as &str, "УБ90010112"];
+        pages.push((
+            format!("try-{l}"),
+            try_it(
+                locale,
+                &format!("/s?{}", evil("start")),
+                &numbers,
+                Some(&result),
+            ),
+        ));
+    }
+    let fields = [
+        (evil("fn").leak() as &str, evil("fv").leak() as &str),
+        ("code", "abc"),
+    ];
+    pages.push((
+        "form-post".to_owned(),
+        form_post(&format!("https://rp.example/cb?{}", evil("uri")), &fields),
+    ));
+    let entries: Vec<_> = (0..60)
+        .map(|_| (evil("to"), format!("{}{long}", evil("sms")), evil("at")))
+        .collect();
+    pages.push(("outbox".to_owned(), outbox(&entries)));
+    pages
+}

@@ -1,0 +1,130 @@
+//! The SSO session: who is logged in to DAN in this browser, how, since when, and which
+//! clients took part.
+//!
+//! The browser holds a random 256-bit cookie value; the short-lived store holds the session
+//! under the value's SHA-256 digest, so a copy of the store does not give working cookies. The
+//! `sid` released to relying parties is a separate random id. Sessions expire after the
+//! configured lifetime (8 hours by default) from login.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::ephemeral::{EphemeralStore, Key, StoreError};
+use crate::jose;
+use crate::tokens::digest;
+
+const NAMESPACE: &str = "sso";
+
+/// One SSO session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The session id released as `sid`.
+    pub sid: String,
+    /// The citizen.
+    pub citizen_id: Uuid,
+    /// When the citizen authenticated (seconds since the epoch).
+    pub auth_time: i64,
+    /// The level reached.
+    pub acr: String,
+    /// The methods used.
+    pub amr: Vec<String>,
+    /// Clients that received tokens in this session (for back-channel logout).
+    pub clients: Vec<String>,
+    /// When the session ends (seconds since the epoch).
+    pub expires_at: i64,
+}
+
+/// The sessions in the short-lived store.
+pub struct Sessions {
+    store: Arc<dyn EphemeralStore>,
+    clock: Arc<dyn Clock>,
+    lifetime: Duration,
+}
+
+impl Sessions {
+    /// Sessions lasting `lifetime`.
+    pub fn new(store: Arc<dyn EphemeralStore>, clock: Arc<dyn Clock>, lifetime: Duration) -> Self {
+        Self {
+            store,
+            clock,
+            lifetime,
+        }
+    }
+
+    fn key(cookie: &str) -> Key {
+        Key::new(NAMESPACE, digest(cookie))
+    }
+
+    /// Starts a session; returns the cookie value and the session.
+    pub async fn start(
+        &self,
+        citizen_id: Uuid,
+        acr: &str,
+        amr: Vec<String>,
+    ) -> Result<(String, Session), StoreError> {
+        let cookie = jose::random_token(32).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let now = self.clock.now().timestamp();
+        let session = Session {
+            sid: jose::random_token(16).map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            citizen_id,
+            auth_time: now,
+            acr: acr.to_owned(),
+            amr,
+            clients: Vec::new(),
+            expires_at: now + i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX / 2),
+        };
+        self.save(&cookie, &session).await?;
+        Ok((cookie, session))
+    }
+
+    async fn save(&self, cookie: &str, session: &Session) -> Result<(), StoreError> {
+        let left = session.expires_at - self.clock.now().timestamp();
+        if left <= 0 {
+            return Ok(());
+        }
+        let value =
+            serde_json::to_vec(session).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        self.store
+            .put(
+                &Self::key(cookie),
+                &value,
+                Duration::from_secs(left.unsigned_abs()),
+            )
+            .await
+    }
+
+    /// The live session a cookie names.
+    pub async fn find(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
+        let Some(bytes) = self.store.get(&Self::key(cookie)).await? else {
+            return Ok(None);
+        };
+        let session: Option<Session> = serde_json::from_slice(&bytes).ok();
+        Ok(session.filter(|s| s.expires_at > self.clock.now().timestamp()))
+    }
+
+    /// Records that `client` took part in the session.
+    pub async fn add_client(
+        &self,
+        cookie: &str,
+        session: &mut Session,
+        client: &str,
+    ) -> Result<(), StoreError> {
+        if !session.clients.iter().any(|c| c == client) {
+            session.clients.push(client.to_owned());
+            self.save(cookie, session).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the session; returns it when it was live.
+    pub async fn end(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
+        let Some(bytes) = self.store.take(&Self::key(cookie)).await? else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_slice(&bytes).ok())
+    }
+}

@@ -224,7 +224,11 @@ async fn serve(config: &Config, migrate: bool) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {} (IDP_LISTEN)", config.listen))?;
     println!("{}", server::banner(config, &node, listener.local_addr));
-    let app = http::routes(node.state.clone(), http::edge_policy(config));
+    let app = http::routes(
+        node.state.clone(),
+        node.provider.clone(),
+        http::edge_policy(config),
+    );
     tracing::info!(address = %listener.local_addr, "serving");
     http::serve(listener, app, shutdown)
         .await

@@ -10,6 +10,16 @@ use crate::config::Config;
 use crate::database::{Backend, Database, StorageError, redact_url};
 use crate::ephemeral::{EphemeralStore, MemoryStore, RedisStore, StoreError};
 use crate::http::AppState;
+use crate::keys::KeyRing;
+use crate::login::Logins;
+use crate::otp::Otp;
+use crate::provider::{Provider, Settings};
+use crate::secrets::Secrets;
+use crate::sessions::Sessions;
+use crate::sms::{HttpGateway, HttpGatewayConfig, Outbox, SmsGateway};
+use crate::tokens::Tokens;
+use crate::client_auth::ClientAuthenticator;
+use crate::clock::Clock;
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -34,12 +44,23 @@ pub enum StartError {
     /// Seeding demo data failed.
     #[error("cannot store the demo citizens: {0}")]
     Demo(StorageError),
+    /// The key-encryption or hash key could not be loaded.
+    #[error("cannot load the provider's keys: {0}")]
+    Secrets(#[from] crate::secrets::SecretsError),
+    /// The signing keys could not be generated or opened (a wrong key-encryption key, say).
+    #[error("cannot open the signing keys: {0}")]
+    Keys(#[from] crate::keys::KeyError),
+    /// The SMS gateway settings are unusable.
+    #[error("the SMS gateway settings are not usable (IDP_SMS_*): {0}")]
+    Sms(crate::sms::SmsError),
 }
 
 /// A prepared node, not yet listening.
 pub struct Node {
     /// What the handlers share.
     pub state: AppState,
+    /// The OpenID Provider.
+    pub provider: Arc<Provider>,
     /// Whether this start created the SQLite file.
     pub database_created: bool,
     /// Migrations applied by this start.
@@ -110,7 +131,15 @@ pub async fn prepare(config: &Config, migrate: bool) -> Result<Node, StartError>
             source,
         })?;
     let store = open_store(config)?;
+    let provider = Arc::new(build_provider(config, &database, store.clone(), Arc::new(SystemClock)).await?);
+    if config.demo_data {
+        crate::http::seed_demo_client(&database.clients(), &config.issuer)
+            .await
+            .map_err(StartError::Demo)?;
+    }
+    spawn_key_reload(provider.clone());
     Ok(Node {
+        provider,
         state: AppState {
             database,
             store,
@@ -120,6 +149,93 @@ pub async fn prepare(config: &Config, migrate: bool) -> Result<Node, StartError>
         migrations_applied,
         citizens,
     })
+}
+
+/// The OpenID Provider on `database` and `store`, as the configuration describes it.
+pub async fn build_provider(
+    config: &Config,
+    database: &Database,
+    store: Arc<dyn EphemeralStore>,
+    clock: Arc<dyn Clock>,
+) -> Result<Provider, StartError> {
+    let secrets = Arc::new(Secrets::load(config)?);
+    let lifetimes = config.lifetimes;
+    let oidc = Arc::new(database.oidc());
+    let publish_retired_for =
+        lifetimes.access_token.max(lifetimes.id_token) + std::time::Duration::from_secs(300);
+    let keys = Arc::new(
+        KeyRing::open(oidc.clone(), secrets.kek.clone(), clock.clone(), publish_retired_for).await?,
+    );
+    let outbox = config.dev_outbox.then(|| Arc::new(Outbox::new()));
+    let gateway: Arc<dyn SmsGateway> = match (&outbox, &config.sms) {
+        (Some(outbox), _) => outbox.clone(),
+        (None, Some(sms)) => {
+            let mut settings = HttpGatewayConfig::new(sms.url.clone(), sms.body_template.clone());
+            settings.auth_header = sms.auth_header.clone();
+            settings.content_type = sms.content_type.clone();
+            settings.timeout = sms.timeout;
+            settings.retries = sms.retries;
+            Arc::new(HttpGateway::new(settings).map_err(StartError::Sms)?)
+        }
+        // Refused in production by the configuration; in development, the outbox is off on
+        // purpose: codes are drawn and never delivered.
+        (None, None) => Arc::new(Outbox::new()),
+    };
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| StartError::Sms(crate::sms::SmsError::Config(e.to_string())))?;
+    let clients: Arc<dyn crate::clients::ClientRegistry> = Arc::new(database.clients());
+    Ok(Provider {
+        settings: Settings {
+            issuer: config.issuer.clone(),
+            lifetimes,
+            login_rate_per_ip: config.login_rate_per_ip,
+            secure_cookies: !config.insecure_cookies,
+            demo: config.demo_data,
+        },
+        citizens: Arc::new(database.citizens()),
+        consents: oidc.clone(),
+        tokens: Tokens::new(
+            config.issuer.clone(),
+            lifetimes,
+            keys,
+            secrets.clone(),
+            oidc,
+            store.clone(),
+            clock.clone(),
+        ),
+        sessions: Sessions::new(store.clone(), clock.clone(), lifetimes.session),
+        logins: Logins::new(store.clone(), lifetimes.login),
+        otp: Otp::new(store.clone(), gateway, secrets, clock.clone()),
+        client_auth: ClientAuthenticator::new(
+            clients.clone(),
+            store.clone(),
+            clock.clone(),
+            http.clone(),
+            config.issuer.clone(),
+        ),
+        clients,
+        outbox,
+        store,
+        clock,
+        http,
+    })
+}
+
+/// Reloads the signing keys every minute, so a rotation on one node reaches every node.
+fn spawn_key_reload(provider: Arc<Provider>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(error) = provider.tokens.keys().reload().await {
+                tracing::warn!(%error, "cannot reload the signing keys");
+            }
+        }
+    });
 }
 
 /// The lines printed when a node starts listening: where it is and what it runs on.
@@ -161,7 +277,21 @@ pub fn banner(config: &Config, node: &Node, public: SocketAddr) -> String {
             .map(|(rn, ..)| *rn)
             .collect();
         lines.push(format!("  demo citizens {} (synthetic)", demo.join(", ")));
+        lines.push(format!(
+            "  try it       {}/try   (log in with a demo registry number)",
+            config.issuer
+        ));
     }
+    if node.provider.outbox.is_some() {
+        lines.push(format!(
+            "  SMS codes    printed here and listed at {}/dev/outbox",
+            config.issuer
+        ));
+    }
+    lines.push(format!(
+        "  discovery    {}/.well-known/openid-configuration",
+        config.issuer
+    ));
     lines.push(format!(
         "  health       http://{public}/healthz   readiness http://{public}/readyz"
     ));

@@ -3,8 +3,12 @@
 //!
 //! Handlers are thin: they parse, call one domain operation and map its result.
 
+mod browser;
+mod dev;
 mod edge;
 mod health;
+mod protocol;
+mod respond;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,13 +16,16 @@ use std::time::Duration;
 
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::CatchPanic;
-use poem::{Endpoint, EndpointExt, Route, Server, get};
+use poem::{Endpoint, EndpointExt, Route, Server, get, post};
 
 use crate::config::Config;
 use crate::database::Database;
 use crate::ephemeral::EphemeralStore;
+use crate::provider::Provider;
 
+pub use dev::{DEMO_CLIENT, demo_client, seed_demo_client};
 pub use edge::EdgePolicy;
+pub use protocol::discovery_document;
 pub use health::{Readiness, readiness};
 
 /// What the handlers share.
@@ -33,11 +40,43 @@ pub struct AppState {
 }
 
 /// Every route of the public listener, with the edge middleware.
-pub fn routes(state: AppState, policy: EdgePolicy) -> impl Endpoint {
-    Route::new()
+pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> impl Endpoint {
+    let mut route = Route::new()
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
+        .at("/.well-known/openid-configuration", get(protocol::discovery))
+        .at("/jwks", get(protocol::jwks))
+        .at(
+            "/authorize",
+            get(browser::authorize).post(browser::authorize),
+        )
+        .at("/login/:id", get(browser::login_page))
+        .at("/login/:id/number", post(browser::submit_number))
+        .at("/login/:id/code", post(browser::submit_code))
+        .at("/login/:id/resend", post(browser::resend))
+        .at("/login/:id/consent", post(browser::consent))
+        .at("/token", post(protocol::token_endpoint))
+        .at(
+            "/userinfo",
+            get(protocol::userinfo).post(protocol::userinfo),
+        )
+        .at("/introspect", post(protocol::introspect))
+        .at("/revoke", post(protocol::revoke))
+        .at("/par", post(protocol::par))
+        .at("/logout", get(browser::logout).post(browser::logout))
+        .at("/logout/confirm", post(browser::logout_confirm));
+    if provider.outbox.is_some() {
+        route = route.at("/dev/outbox", get(dev::outbox));
+    }
+    if provider.settings.demo {
+        route = route
+            .at("/try", get(dev::try_it))
+            .at("/try/start", get(dev::try_start))
+            .at("/try/callback", get(dev::try_callback));
+    }
+    route
         .data(state)
+        .data(provider)
         .with(CatchPanic::new())
         .around(move |endpoint, request| {
             let policy = policy.clone();

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::citizens::CitizenDirectory;
+use crate::client_auth::ClientAuthenticator;
+use crate::clock::Clock;
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::database::{Backend, Database, StorageError, redact_url};
@@ -18,8 +20,6 @@ use crate::secrets::Secrets;
 use crate::sessions::Sessions;
 use crate::sms::{HttpGateway, HttpGatewayConfig, Outbox, SmsGateway};
 use crate::tokens::Tokens;
-use crate::client_auth::ClientAuthenticator;
-use crate::clock::Clock;
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +131,8 @@ pub async fn prepare(config: &Config, migrate: bool) -> Result<Node, StartError>
             source,
         })?;
     let store = open_store(config)?;
-    let provider = Arc::new(build_provider(config, &database, store.clone(), Arc::new(SystemClock)).await?);
+    let provider =
+        Arc::new(build_provider(config, &database, store.clone(), Arc::new(SystemClock)).await?);
     if config.demo_data {
         crate::http::seed_demo_client(&database.clients(), &config.issuer)
             .await
@@ -164,7 +165,13 @@ pub async fn build_provider(
     let publish_retired_for =
         lifetimes.access_token.max(lifetimes.id_token) + std::time::Duration::from_secs(300);
     let keys = Arc::new(
-        KeyRing::open(oidc.clone(), secrets.kek.clone(), clock.clone(), publish_retired_for).await?,
+        KeyRing::open(
+            oidc.clone(),
+            secrets.kek.clone(),
+            clock.clone(),
+            publish_retired_for,
+        )
+        .await?,
     );
     let outbox = config.dev_outbox.then(|| Arc::new(Outbox::new()));
     let gateway: Arc<dyn SmsGateway> = match (&outbox, &config.sms) {

@@ -38,10 +38,7 @@ async fn app_with_store(
 ) -> (tempfile::TempDir, TestClient<impl Endpoint>) {
     let dir = tempfile::tempdir().unwrap();
     let database = support::sqlite_database(&dir).await;
-    let env = HashMap::from([(
-        "IDP_DATA_DIR".to_owned(),
-        dir.path().display().to_string(),
-    )]);
+    let env = HashMap::from([("IDP_DATA_DIR".to_owned(), dir.path().display().to_string())]);
     let config = Config::load(None, &env).unwrap();
     let provider = server::build_provider(&config, &database, store.clone(), Arc::new(SystemClock))
         .await
@@ -51,7 +48,10 @@ async fn app_with_store(
         store,
         backend_timeout: Duration::from_secs(1),
     };
-    (dir, TestClient::new(routes(state, Arc::new(provider), policy)))
+    (
+        dir,
+        TestClient::new(routes(state, Arc::new(provider), policy)),
+    )
 }
 
 async fn app(policy: EdgePolicy) -> (tempfile::TempDir, TestClient<impl Endpoint>) {

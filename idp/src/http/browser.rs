@@ -49,8 +49,12 @@ fn refused_page(error: &PageError, client: Option<&Client>, locale: Locale) -> R
         PageError::UnknownClient => ErrorKind::UnknownClient,
         PageError::BadRedirectUri => ErrorKind::BadRedirectUri,
         PageError::DisabledClient => ErrorKind::BadRequest(match locale {
-            Locale::Mn => "Энэ цахим үйлчилгээ одоогоор ДАН-аар нэвтрэх боломжгүй байна.".to_owned(),
-            Locale::En => "This e-service cannot log citizens in through DAN at the moment.".to_owned(),
+            Locale::Mn => {
+                "Энэ цахим үйлчилгээ одоогоор ДАН-аар нэвтрэх боломжгүй байна.".to_owned()
+            }
+            Locale::En => {
+                "This e-service cannot log citizens in through DAN at the moment.".to_owned()
+            }
         }),
         PageError::BadRequest(detail) => ErrorKind::BadRequest(detail.clone()),
     };
@@ -73,7 +77,11 @@ pub async fn authorize(
     let params = match params(request, body).await {
         Ok(params) => params,
         Err(error) => {
-            return refused_page(&PageError::BadRequest(error.description), None, query_locale);
+            return refused_page(
+                &PageError::BadRequest(error.description),
+                None,
+                query_locale,
+            );
         }
     };
     let locale = Locale::negotiate(params.get("ui_locales"));
@@ -151,7 +159,12 @@ fn scope_items(scopes: &[String]) -> Vec<ScopeItem> {
 }
 
 /// The page of a transaction's current stage.
-fn render(tx: &LoginTx, client: &Client, message: Option<&Message>, typed: Option<&str>) -> Response {
+fn render(
+    tx: &LoginTx,
+    client: &Client,
+    message: Option<&Message>,
+    typed: Option<&str>,
+) -> Response {
     let locale = locale_of(tx);
     let base = format!("/login/{}", tx.id);
     let (switch_mn, switch_en) = (format!("{base}?lang=mn"), format!("{base}?lang=en"));
@@ -165,11 +178,19 @@ fn render(tx: &LoginTx, client: &Client, message: Option<&Message>, typed: Optio
     let rendered = match &tx.stage {
         Stage::Number => {
             let value = typed.or(tx.request.login_hint.as_deref());
-            pages::registry_number(&frame, &format!("{base}/number"), &tx.csrf, value, text.as_deref())
+            pages::registry_number(
+                &frame,
+                &format!("{base}/number"),
+                &tx.csrf,
+                value,
+                text.as_deref(),
+            )
         }
         Stage::CodeSent { masked_phone, .. } => {
             let (error, notice) = match message {
-                Some(Message::CodeResent | Message::ResendTooSoon { .. }) => (None, text.as_deref()),
+                Some(Message::CodeResent | Message::ResendTooSoon { .. }) => {
+                    (None, text.as_deref())
+                }
                 _ => (text.as_deref(), None),
             };
             pages::code(
@@ -206,7 +227,11 @@ fn failure_page(failure: &LoginFailure, locale: Locale, client: Option<&Client>)
     error_page(locale, client, &kind)
 }
 
-fn page_step(provider: &Provider, step: Result<PageStep, LoginFailure>, locale: Locale) -> Response {
+fn page_step(
+    provider: &Provider,
+    step: Result<PageStep, LoginFailure>,
+    locale: Locale,
+) -> Response {
     let secure = provider.settings.secure_cookies;
     match step {
         Ok(PageStep::Show {
@@ -215,7 +240,10 @@ fn page_step(provider: &Provider, step: Result<PageStep, LoginFailure>, locale: 
             message,
         }) => {
             let mut response = render(&tx, &client, message.as_ref(), None);
-            if matches!(message, Some(Message::BadNumber(..) | Message::WrongCode { .. } | Message::CodeExpired)) {
+            if matches!(
+                message,
+                Some(Message::BadNumber(..) | Message::WrongCode { .. } | Message::CodeExpired)
+            ) {
                 response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
             }
             response
@@ -258,7 +286,11 @@ pub async fn login_page(
     Path(id): Path<String>,
     Data(provider): Data<&Arc<Provider>>,
 ) -> Response {
-    let mut tx = match provider.logins.load(&id, cookie(request, BROWSER_COOKIE)).await {
+    let mut tx = match provider
+        .logins
+        .load(&id, cookie(request, BROWSER_COOKIE))
+        .await
+    {
         Ok(tx) => tx,
         Err(error) => return failure_page(&error.into(), Locale::default(), None),
     };
@@ -296,7 +328,9 @@ async fn form_tx(
 }
 
 async fn form(request: &Request, body: Body) -> Result<Params, LoginFailure> {
-    params(request, body).await.map_err(|_| LoginFailure::Forged)
+    params(request, body)
+        .await
+        .map_err(|_| LoginFailure::Forged)
 }
 
 /// `POST /login/{id}/number`.
@@ -321,12 +355,21 @@ pub async fn submit_number(
             return Ok((step, String::new()));
         }
         let typed = form.get("registry_number").unwrap_or_default().to_owned();
-        let step = provider.submit_number(tx, &typed, &client_ip(request)).await?;
+        let step = provider
+            .submit_number(tx, &typed, &client_ip(request))
+            .await?;
         Ok((step, typed))
     }
     .await;
     match result {
-        Ok((PageStep::Show { tx, client, message: Some(message @ Message::BadNumber(..)) }, typed)) => {
+        Ok((
+            PageStep::Show {
+                tx,
+                client,
+                message: Some(message @ Message::BadNumber(..)),
+            },
+            typed,
+        )) => {
             let mut response = render(&tx, &client, Some(&message), Some(&typed));
             response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
             response
@@ -415,7 +458,11 @@ pub async fn logout(
     let params = match params(request, body).await {
         Ok(params) => params,
         Err(error) => {
-            return refused_page(&PageError::BadRequest(error.description), None, Locale::default());
+            return refused_page(
+                &PageError::BadRequest(error.description),
+                None,
+                Locale::default(),
+            );
         }
     };
     let locale = Locale::negotiate(params.get("ui_locales"));
@@ -437,7 +484,10 @@ pub async fn logout(
         }
         None => None,
     };
-    let client_id = match (hint.as_ref().map(|h| h.aud.as_str()), params.get("client_id")) {
+    let client_id = match (
+        hint.as_ref().map(|h| h.aud.as_str()),
+        params.get("client_id"),
+    ) {
         (Some(a), Some(b)) if a != b => return bad("client_id does not match the id_token_hint"),
         (a, b) => a.or(b),
     };
@@ -464,11 +514,25 @@ pub async fn logout(
         None => None,
     };
     let (Some(session_cookie), Some(session)) = (session_cookie, session) else {
-        return logged_out(provider, post_logout.as_deref(), state.as_deref(), locale, client.as_ref());
+        return logged_out(
+            provider,
+            post_logout.as_deref(),
+            state.as_deref(),
+            locale,
+            client.as_ref(),
+        );
     };
     let confirmed_by_hint = hint.as_ref().is_some_and(|h| h.sid == session.sid);
     if confirmed_by_hint {
-        return finish_logout(provider, &session_cookie, post_logout.as_deref(), state.as_deref(), locale, client.as_ref()).await;
+        return finish_logout(
+            provider,
+            &session_cookie,
+            post_logout.as_deref(),
+            state.as_deref(),
+            locale,
+            client.as_ref(),
+        )
+        .await;
     }
     // Without a matching hint, a third party could log the citizen out: ask first.
     let Ok(csrf) = jose::random_token(24) else {
@@ -483,7 +547,11 @@ pub async fn logout(
     let stored = match serde_json::to_vec(&pending) {
         Ok(value) => provider
             .store
-            .put(&Key::new("logout", csrf.clone()), &value, std::time::Duration::from_secs(600))
+            .put(
+                &Key::new("logout", csrf.clone()),
+                &value,
+                std::time::Duration::from_secs(600),
+            )
             .await
             .is_ok(),
         Err(_) => false,
@@ -491,7 +559,10 @@ pub async fn logout(
     if !stored {
         return error_page(locale, None, &ErrorKind::Internal);
     }
-    let name = client.as_ref().map(|c| service_name(c, locale)).unwrap_or_default();
+    let name = client
+        .as_ref()
+        .map(|c| service_name(c, locale))
+        .unwrap_or_default();
     let frame = Frame {
         locale,
         service_name: name,

@@ -166,7 +166,11 @@ pub async fn try_start(request: &Request, Data(provider): Data<&Arc<Provider>>) 
     };
     if provider
         .store
-        .put(&Key::new("try", state.clone()), &value, Duration::from_secs(900))
+        .put(
+            &Key::new("try", state.clone()),
+            &value,
+            Duration::from_secs(900),
+        )
         .await
         .is_err()
     {
@@ -263,7 +267,12 @@ pub async fn try_callback(request: &Request, Data(provider): Data<&Arc<Provider>
     let userinfo = match provider.tokens.verify_access(&tokens.access_token).await {
         Ok(access) => {
             let citizen = match provider.tokens.citizen_of(&access) {
-                Some(id) => provider.citizens.find_by_id(CitizenId(id)).await.ok().flatten(),
+                Some(id) => provider
+                    .citizens
+                    .find_by_id(CitizenId(id))
+                    .await
+                    .ok()
+                    .flatten(),
                 None => None,
             };
             citizen.map_or(serde_json::Value::Null, |c| {

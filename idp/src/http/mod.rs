@@ -25,8 +25,8 @@ use crate::provider::Provider;
 
 pub use dev::{DEMO_CLIENT, demo_client, seed_demo_client};
 pub use edge::EdgePolicy;
-pub use protocol::discovery_document;
 pub use health::{Readiness, readiness};
+pub use protocol::discovery_document;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -44,7 +44,10 @@ pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> i
     let mut route = Route::new()
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
-        .at("/.well-known/openid-configuration", get(protocol::discovery))
+        .at(
+            "/.well-known/openid-configuration",
+            get(protocol::discovery),
+        )
         .at("/jwks", get(protocol::jwks))
         .at(
             "/authorize",

@@ -217,7 +217,12 @@ fn client_credentials(
     let audience: Vec<String> = params
         .get("audience")
         .or_else(|| params.get("resource"))
-        .map(|a| a.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|a| {
+            a.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_else(|| vec![provider.settings.issuer.clone()]);
     if audience.len() > 5 || audience.iter().any(|a| a.len() > 200) {
         return Err(OAuthError::new(
@@ -229,8 +234,10 @@ fn client_credentials(
 }
 
 fn bearer(request: &Request, params: &Params) -> Result<String, OAuthError> {
-    let header = authorization(request)
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")));
+    let header = authorization(request).and_then(|h| {
+        h.strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
+    });
     match (header, params.get("access_token")) {
         (Some(_), Some(_)) => Err(OAuthError::invalid_request(
             "send the access token once (RFC 6750 2)",
@@ -262,7 +269,10 @@ pub async fn userinfo(
             ));
         }
         let citizen_id = provider.tokens.citizen_of(&claims).ok_or_else(|| {
-            OAuthError::new(ErrorCode::InvalidToken, "the token does not speak for a citizen")
+            OAuthError::new(
+                ErrorCode::InvalidToken,
+                "the token does not speak for a citizen",
+            )
         })?;
         let citizen = provider
             .citizens
@@ -419,7 +429,10 @@ pub async fn revoke(
                     "the token belongs to another client",
                 ));
             }
-            provider.tokens.revoke_access(&claims.jti, claims.exp).await?;
+            provider
+                .tokens
+                .revoke_access(&claims.jti, claims.exp)
+                .await?;
         }
         Ok(())
     }
@@ -432,11 +445,7 @@ pub async fn revoke(
 
 /// `POST /par` (RFC 9126).
 #[handler]
-pub async fn par(
-    request: &Request,
-    body: Body,
-    Data(provider): Data<&Arc<Provider>>,
-) -> Response {
+pub async fn par(request: &Request, body: Body, Data(provider): Data<&Arc<Provider>>) -> Response {
     let result = async {
         let (client, mut params) = authenticated(provider, request, body, "/par").await?;
         for credential in ["client_secret", "client_assertion", "client_assertion_type"] {

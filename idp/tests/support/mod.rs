@@ -15,6 +15,8 @@ use idp::database::{Database, DatabaseOptions, sqlite_url};
 use idp::ephemeral::RedisStore;
 use sea_orm::ConnectionTrait;
 
+pub mod server;
+
 fn require_servers() -> bool {
     std::env::var("DAN_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1")
 }

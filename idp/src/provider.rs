@@ -125,6 +125,8 @@ pub enum Step {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CodeRecord {
     grant: Grant,
+    /// Expiry by the injected clock (the store's own TTL is a backstop).
+    expires_at: i64,
     redirect_uri: String,
     code_challenge: String,
     nonce: Option<String>,
@@ -444,6 +446,8 @@ impl Provider {
         let request = &tx.request;
         let code = jose::random_token(32)?;
         let record = CodeRecord {
+            expires_at: self.clock.now().timestamp()
+                + i64::try_from(self.settings.lifetimes.code.as_secs()).unwrap_or(60),
             grant: Grant {
                 client_id: client.id.as_str().to_owned(),
                 citizen_id: auth.citizen_id,
@@ -795,6 +799,9 @@ impl Provider {
         };
         let record: CodeRecord = serde_json::from_slice(&bytes)
             .map_err(|e| OAuthError::internal("stored code unreadable", &e))?;
+        if record.expires_at <= self.clock.now().timestamp() {
+            return Err(OAuthError::invalid_grant("the code has expired"));
+        }
         if record.grant.client_id != client.id.as_str() {
             return Err(OAuthError::invalid_grant(
                 "the code was issued to another client",

@@ -101,21 +101,36 @@ pub async fn open_database(
 
 /// The short-lived store the configuration names.
 pub fn open_store(config: &Config) -> Result<Arc<dyn EphemeralStore>, StartError> {
+    open_store_with_clock(config, Arc::new(SystemClock))
+}
+
+/// The short-lived store the configuration names; the in-process store expires by `clock`.
+pub fn open_store_with_clock(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn EphemeralStore>, StartError> {
     Ok(match &config.redis_url {
         Some(url) => Arc::new(
             RedisStore::new(url, &config.redis_prefix, config.backend_timeout)
                 .map_err(StartError::Store)?,
         ),
-        None => Arc::new(MemoryStore::new(
-            config.store_max_entries,
-            Arc::new(SystemClock),
-        )),
+        None => Arc::new(MemoryStore::new(config.store_max_entries, clock)),
     })
 }
 
 /// Prepares a node: database, migrations, store, demo data.
 pub async fn prepare(config: &Config, migrate: bool) -> Result<Node, StartError> {
+    prepare_with_clock(config, migrate, Arc::new(SystemClock)).await
+}
+
+/// [`prepare`] with an injected clock (tests move time with a `ManualClock`).
+pub async fn prepare_with_clock(
+    config: &Config,
+    migrate: bool,
+    clock: Arc<dyn Clock>,
+) -> Result<Node, StartError> {
     let (database, migrations_applied) = open_database(config, migrate).await?;
+    let database = database.with_clock(clock.clone());
     let database_created = database.was_created();
     let directory = database.citizens();
     if config.demo_data {
@@ -130,9 +145,8 @@ pub async fn prepare(config: &Config, migrate: bool) -> Result<Node, StartError>
             url: redact_url(&config.database_url),
             source,
         })?;
-    let store = open_store(config)?;
-    let provider =
-        Arc::new(build_provider(config, &database, store.clone(), Arc::new(SystemClock)).await?);
+    let store = open_store_with_clock(config, clock.clone())?;
+    let provider = Arc::new(build_provider(config, &database, store.clone(), clock).await?);
     if config.demo_data {
         crate::http::seed_demo_client(&database.clients(), &config.issuer)
             .await

@@ -283,11 +283,18 @@ impl Client {
             .into_iter()
             .flatten()
         {
-            let https =
-                Url::parse(uri).is_ok_and(|u| u.scheme() == "https" && u.fragment().is_none());
-            if !https {
+            // https, or http to a loopback address (a service on the same machine, and tests),
+            // as RFC 8252 7.3 allows for redirect URIs.
+            let acceptable = Url::parse(uri).is_ok_and(|u| {
+                u.fragment().is_none()
+                    && (u.scheme() == "https"
+                        || (u.scheme() == "http"
+                            && matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"))))
+            });
+            if !acceptable {
                 return refuse(
-                    "jwks_uri and backchannel_logout_uri must be https URLs without fragment",
+                    "jwks_uri and backchannel_logout_uri must be https URLs (http only on \
+                     loopback) without fragment",
                 );
             }
         }

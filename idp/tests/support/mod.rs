@@ -123,7 +123,7 @@ pub fn options(url: String) -> DatabaseOptions {
     DatabaseOptions {
         url,
         max_connections: 5,
-        acquire_timeout: Duration::from_secs(5),
+        acquire_timeout: Duration::from_secs(30),
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use idp::clients::{
     AuthMethod, Client, ClientId, ClientSecret, GrantType, RedirectUri, SubjectType,
 };
+use idp::clock::ManualClock;
 use idp::config::Config;
 use idp::provider::Provider;
 use idp::{http, server};
@@ -28,6 +29,8 @@ pub struct TestServer {
     pub base: String,
     /// The provider, for reaching into the outbox and the stores.
     pub provider: Arc<Provider>,
+    /// The provider's clock: starts at the real time and moves only when a test moves it.
+    pub clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -68,7 +71,10 @@ impl TestServer {
             env.insert((*key).to_owned(), (*value).to_owned());
         }
         let config = Config::load(None, &env).unwrap();
-        let node = server::prepare(&config, true).await.unwrap();
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let node = server::prepare_with_clock(&config, true, clock.clone())
+            .await
+            .unwrap();
         let provider = node.provider.clone();
         let app = http::routes(
             node.state.clone(),
@@ -85,6 +91,7 @@ impl TestServer {
         Some(Self {
             base,
             provider,
+            clock,
             _dir: dir,
             stop: Some(stop),
         })
@@ -308,7 +315,8 @@ pub fn query_of(location: &str) -> HashMap<String, String> {
     url.query_pairs().into_owned().collect()
 }
 
-/// An authorization URL for `client_id` with PKCE `challenge`, plus `extra` parameters.
+/// An authorization URL for `client_id` with PKCE `challenge`; `extra` parameters override
+/// the defaults of the same name (and an empty value drops the parameter).
 pub fn authorize_url(
     server: &TestServer,
     client_id: &str,
@@ -316,17 +324,24 @@ pub fn authorize_url(
     challenge: &str,
     extra: &[(&str, &str)],
 ) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    query
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("response_type", "code")
-        .append_pair("scope", "openid profile")
-        .append_pair("state", "st-1")
-        .append_pair("nonce", "n-1")
-        .append_pair("code_challenge", challenge)
-        .append_pair("code_challenge_method", "S256");
+    let mut params: Vec<(&str, &str)> = vec![
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("response_type", "code"),
+        ("scope", "openid profile"),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ];
     for (name, value) in extra {
+        match params.iter_mut().find(|(n, _)| n == name) {
+            Some(param) => param.1 = value,
+            None => params.push((name, value)),
+        }
+    }
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params.iter().filter(|(_, v)| !v.is_empty()) {
         query.append_pair(name, value);
     }
     server.url(&format!("/authorize?{}", query.finish()))

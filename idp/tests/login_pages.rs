@@ -1,0 +1,537 @@
+//! The login pages and SMS one-time codes over real HTTP, on both backends: the code rules
+//! (five tries, resend after a minute, five codes an hour), the per-IP limit, no enumeration of
+//! registry numbers, CSRF and browser binding, locked citizens, languages; and logout.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use idp::citizens::{CitizenDirectory, CitizenStatus, RegistryNumber};
+use serde_json::Value;
+use support::server::{
+    Backends, Browser, CITIZEN, TestServer, authorize_url, confidential_client, csrf, log_in, pkce,
+    query_of,
+};
+
+const RP: &str = "https://rp.example/cb";
+
+/// A browser at the registry-number page of a new login; returns it, the page URL and the
+/// CSRF token.
+async fn at_number_page(server: &TestServer, extra: &[(&str, &str)]) -> (Browser, String, String) {
+    if server
+        .provider
+        .clients
+        .find(&idp::clients::ClientId::parse("rp-one").unwrap())
+        .await
+        .unwrap()
+        .is_none()
+    {
+        let (client, _) = confidential_client("rp-one", RP);
+        server.register(&client).await;
+    }
+    let browser = Browser::new();
+    let (_, challenge) = pkce();
+    let start = browser
+        .get(&authorize_url(server, "rp-one", RP, &challenge, extra))
+        .await;
+    assert_eq!(start.status, 303);
+    let login = server.url(start.location.as_deref().unwrap());
+    let page = browser.get(&login).await;
+    assert_eq!(page.status, 200);
+    let token = csrf(&page.body);
+    (browser, login, token)
+}
+
+async fn a_bad_registry_number_gets_a_helpful_error_and_keeps_what_was_typed(server: TestServer) {
+    let (browser, login, token) = at_number_page(&server, &[]).await;
+    let seen = browser
+        .post(
+            &format!("{login}/number"),
+            &[("registry_number", "UB90010112"), ("csrf", &token)],
+        )
+        .await;
+    assert_eq!(seen.status, 422);
+    assert!(
+        seen.body.contains("aria-invalid=\"true\""),
+        "the field is marked invalid"
+    );
+    assert!(
+        seen.body.contains("UB90010112"),
+        "what was typed stays in the field"
+    );
+    assert!(
+        seen.body.contains("role=\"alert\""),
+        "the error is announced"
+    );
+}
+
+async fn a_wrong_code_five_times_ends_the_login(server: TestServer) {
+    let (browser, login, token) = at_number_page(&server, &[]).await;
+    let (number, phone) = CITIZEN;
+    browser
+        .post(
+            &format!("{login}/number"),
+            &[("registry_number", number), ("csrf", &token)],
+        )
+        .await;
+    let code = server.wait_for_code(phone, 0).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (1..=4).rev() {
+        let seen = browser
+            .post(
+                &format!("{login}/code"),
+                &[("code", wrong), ("csrf", &token)],
+            )
+            .await;
+        assert_eq!(seen.status, 422);
+        assert!(
+            seen.body.contains(&format!(": {left}.")),
+            "{left} tries left announced"
+        );
+    }
+    let fifth = browser
+        .post(
+            &format!("{login}/code"),
+            &[("code", wrong), ("csrf", &token)],
+        )
+        .await;
+    assert_eq!(fifth.status, 429, "{}", fifth.body);
+    // Even the right code no longer works: the login is over.
+    let late = browser
+        .post(
+            &format!("{login}/code"),
+            &[("code", &code), ("csrf", &token)],
+        )
+        .await;
+    assert_eq!(late.status, 400, "{}", late.body);
+}
+
+async fn a_code_expires_after_five_minutes(server: TestServer) {
+    let (browser, login, token) = at_number_page(&server, &[]).await;
+    let (number, phone) = CITIZEN;
+    browser
+        .post(
+            &format!("{login}/number"),
+            &[("registry_number", number), ("csrf", &token)],
+        )
+        .await;
+    let code = server.wait_for_code(phone, 0).await;
+    // The store's own expiry runs on real time with Redis; the memory store follows the
+    // injected clock. Either way the code must be refused after five minutes.
+    server.clock.advance(Duration::from_secs(301));
+    if server.provider.store.describe().starts_with("in-process") {
+        let seen = browser
+            .post(
+                &format!("{login}/code"),
+                &[("code", &code), ("csrf", &token)],
+            )
+            .await;
+        assert_eq!(seen.status, 422, "{}", seen.body);
+    }
+}
+
+async fn a_new_code_waits_a_minute_and_five_an_hour_is_the_most(server: TestServer) {
+    let (number, phone) = CITIZEN;
+    let (browser, login, token) = at_number_page(&server, &[]).await;
+    browser
+        .post(
+            &format!("{login}/number"),
+            &[("registry_number", number), ("csrf", &token)],
+        )
+        .await;
+    server.wait_for_code(phone, 0).await;
+    let early = browser
+        .post(&format!("{login}/resend"), &[("csrf", &token)])
+        .await;
+    assert_eq!(early.status, 200);
+    assert!(early.body.contains("60"), "says how long to wait");
+    assert_eq!(server.sms_count(phone), 1, "no second SMS within a minute");
+    // Four more logins reach the hourly limit of five codes for this number and phone.
+    for sent in 2..=5 {
+        let (browser, login, token) = at_number_page(&server, &[]).await;
+        browser
+            .post(
+                &format!("{login}/number"),
+                &[("registry_number", number), ("csrf", &token)],
+            )
+            .await;
+        server.wait_for_code(phone, sent - 1).await;
+    }
+    let (browser, login, token) = at_number_page(&server, &[]).await;
+    let sixth = browser
+        .post(
+            &format!("{login}/number"),
+            &[("registry_number", number), ("csrf", &token)],
+        )
+        .await;
+    assert_eq!(sixth.status, 429);
+    assert!(sixth.headers.contains_key("retry-after"));
+    assert_eq!(server.sms_count(phone), 5);
+}
+
+async fn unknown_and_locked_numbers_get_the_same_page_and_never_succeed(server: TestServer) {
+    let directory = server.provider.citizens.clone();
+    let locked = RegistryNumber::parse("ДА85122324").unwrap();
+    let citizen = directory
+        .find_by_registry_number(&locked)
+        .await
+        .unwrap()
+        .unwrap();
+    directory
+        .set_status(citizen.id, CitizenStatus::Locked)
+        .await
+        .unwrap();
+    let known = {
+        let (browser, login, token) = at_number_page(&server, &[]).await;
+        browser
+            .post(
+                &format!("{login}/number"),
+                &[("registry_number", CITIZEN.0), ("csrf", &token)],
+            )
+            .await
+    };
+    for number in ["ДА85122324", "ЮЮ99123199"] {
+        let (browser, login, token) = at_number_page(&server, &[]).await;
+        let seen = browser
+            .post(
+                &format!("{login}/number"),
+                &[("registry_number", number), ("csrf", &token)],
+            )
+            .await;
+        assert_eq!(seen.status, known.status, "{number}");
+        assert!(
+            seen.body.contains("one-time-code"),
+            "{number}: the same code page"
+        );
+        assert!(
+            seen.body.contains("+976 ••••"),
+            "{number}: a masked number is shown"
+        );
+        // The same number shows the same stand-in each time (no tell by change).
+        let (again, again_login, again_token) = at_number_page(&server, &[]).await;
+        let second = again
+            .post(
+                &format!("{again_login}/number"),
+                &[("registry_number", number), ("csrf", &again_token)],
+            )
+            .await;
+        let masked = |body: &str| body[body.find("+976 ••••").unwrap()..][..20].to_owned();
+        assert_eq!(masked(&seen.body), masked(&second.body), "{number}");
+        // Every code fails.
+        let tried = browser
+            .post(
+                &format!("{login}/code"),
+                &[("code", "123456"), ("csrf", &token)],
+            )
+            .await;
+        assert_eq!(tried.status, 422, "{number}");
+    }
+    assert_eq!(
+        server.sms_count("+97699000002"),
+        0,
+        "a locked citizen gets no SMS"
+    );
+}
+
+async fn forms_without_the_csrf_token_or_from_another_browser_are_refused(server: TestServer) {
+    let (browser, login, token) = at_number_page(&server, &[]).await;
+    let no_token = browser
+        .post(
+            &format!("{login}/number"),
+            &[("registry_number", CITIZEN.0)],
+        )
+        .await;
+    assert_eq!(no_token.status, 403);
+    let wrong = browser
+        .post(
+            &format!("{login}/number"),
+            &[("registry_number", CITIZEN.0), ("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(wrong.status, 403);
+    let stranger = Browser::new()
+        .post(
+            &format!("{login}/number"),
+            &[("registry_number", CITIZEN.0), ("csrf", &token)],
+        )
+        .await;
+    assert_eq!(
+        stranger.status, 403,
+        "a stolen link does not work in another browser"
+    );
+    assert_eq!(Browser::new().get(&login).await.status, 403);
+    assert_eq!(server.sms_count(CITIZEN.1), 0, "nothing was sent");
+    // The real browser can still go on: the refusals changed nothing.
+    let seen = browser
+        .post(
+            &format!("{login}/number"),
+            &[("registry_number", CITIZEN.0), ("csrf", &token)],
+        )
+        .await;
+    assert_eq!(seen.status, 200);
+}
+
+async fn a_citizen_locked_during_login_cannot_finish(server: TestServer) {
+    let (browser, login, token) = at_number_page(&server, &[]).await;
+    let (number, phone) = CITIZEN;
+    browser
+        .post(
+            &format!("{login}/number"),
+            &[("registry_number", number), ("csrf", &token)],
+        )
+        .await;
+    let code = server.wait_for_code(phone, 0).await;
+    let directory = server.provider.citizens.clone();
+    let citizen = directory
+        .find_by_registry_number(&RegistryNumber::parse(number).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    directory
+        .set_status(citizen.id, CitizenStatus::Locked)
+        .await
+        .unwrap();
+    let seen = browser
+        .post(
+            &format!("{login}/code"),
+            &[("code", &code), ("csrf", &token)],
+        )
+        .await;
+    assert_ne!(seen.status, 303, "no way back to the e-service with a code");
+    assert!(browser.cookie("dan_session").is_none(), "no session");
+}
+
+async fn pages_follow_ui_locales_and_the_language_switch(server: TestServer) {
+    let (browser, login, _) = at_number_page(&server, &[("ui_locales", "en")]).await;
+    let page = browser.get(&login).await;
+    assert!(page.body.contains("lang=\"en\""));
+    assert!(
+        page.body.contains("rp-one service"),
+        "the e-service's English name"
+    );
+    let switched = browser.get(&format!("{login}?lang=mn")).await;
+    assert!(switched.body.contains("lang=\"mn\""));
+    assert!(switched.body.contains("rp-one үйлчилгээ"));
+    let csp = switched.headers["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    assert!(switched.body.len() < 30 * 1024);
+}
+
+async fn logout_with_a_hint_ends_the_session_and_returns_with_state(server: TestServer) {
+    let (client, secret) = confidential_client("rp-one", RP);
+    server.register(&client).await;
+    let browser = Browser::new();
+    let (verifier, challenge) = pkce();
+    let location = log_in(
+        &server,
+        &browser,
+        &authorize_url(&server, "rp-one", RP, &challenge, &[]),
+    )
+    .await;
+    let code = query_of(&location)["code"].clone();
+    let tokens: Value = reqwest::Client::new()
+        .post(server.url("/token"))
+        .basic_auth("rp-one", Some(secret.expose()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", RP),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hint = tokens["id_token"].as_str().unwrap();
+    assert!(browser.cookie("dan_session").is_some());
+    // A post-logout URI that is not registered is refused with a page.
+    let bad = browser
+        .get(&server.url(&format!(
+            "/logout?id_token_hint={hint}&post_logout_redirect_uri=https://evil.example/"
+        )))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.location.is_none());
+    let out = browser
+        .get(&server.url(&format!(
+            "/logout?id_token_hint={hint}&post_logout_redirect_uri={RP}/bye&state=s-9"
+        )))
+        .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(
+        out.location.as_deref(),
+        Some(format!("{RP}/bye?state=s-9").as_str())
+    );
+    assert!(
+        browser.cookie("dan_session").is_none(),
+        "the session cookie is cleared"
+    );
+    // The session is gone: prompt=none now fails.
+    let (_, challenge) = pkce();
+    let seen = browser
+        .get(&authorize_url(
+            &server,
+            "rp-one",
+            RP,
+            &challenge,
+            &[("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(query_of(&seen.location.unwrap())["error"], "login_required");
+}
+
+async fn logout_without_a_hint_asks_first(server: TestServer) {
+    let (client, _) = confidential_client("rp-one", RP);
+    server.register(&client).await;
+    let browser = Browser::new();
+    let (_, challenge) = pkce();
+    log_in(
+        &server,
+        &browser,
+        &authorize_url(&server, "rp-one", RP, &challenge, &[]),
+    )
+    .await;
+    let ask = browser.get(&server.url("/logout")).await;
+    assert_eq!(ask.status, 200);
+    assert!(ask.body.contains("decision"), "a confirmation page");
+    assert!(browser.cookie("dan_session").is_some(), "nothing ended yet");
+    // A forged confirmation (no token) changes nothing.
+    let forged = browser
+        .post(&server.url("/logout/confirm"), &[("decision", "logout")])
+        .await;
+    assert_eq!(forged.status, 403);
+    let done = browser
+        .post(
+            &server.url("/logout/confirm"),
+            &[("decision", "logout"), ("csrf", &csrf(&ask.body))],
+        )
+        .await;
+    assert_eq!(done.status, 200);
+    assert!(browser.cookie("dan_session").is_none());
+}
+
+async fn back_channel_logout_reaches_every_client_of_the_session(server: TestServer) {
+    // A relying party's back-channel endpoint: records what it receives.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 16 * 1024];
+                let mut read = 0;
+                loop {
+                    let n = socket.read(&mut buffer[read..]).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    read += n;
+                    let text = String::from_utf8_lossy(&buffer[..read]).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length: usize = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if read >= end + 4 + length {
+                            let _ = sender.send(text[end + 4..end + 4 + length].to_owned());
+                            let _ = socket
+                                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                                .await;
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let (mut client, _) = confidential_client("rp-bcl", RP);
+    client.backchannel_logout_uri = Some(format!("http://{address}/backchannel"));
+    client.check().unwrap();
+    server.register(&client).await;
+    let browser = Browser::new();
+    let (_, challenge) = pkce();
+    log_in(
+        &server,
+        &browser,
+        &authorize_url(&server, "rp-bcl", RP, &challenge, &[]),
+    )
+    .await;
+    let ask = browser.get(&server.url("/logout")).await;
+    browser
+        .post(
+            &server.url("/logout/confirm"),
+            &[("decision", "logout"), ("csrf", &csrf(&ask.body))],
+        )
+        .await;
+    let body = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("a logout token within 10 s")
+        .unwrap();
+    let token = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "logout_token")
+        .unwrap()
+        .1
+        .into_owned();
+    let parsed = idp::jose::Compact::parse(&token).unwrap();
+    assert_eq!(parsed.header.typ.as_deref(), Some("logout+jwt"));
+    server.provider.tokens.keys().verify(&parsed).unwrap();
+    let claims: Value = parsed.claims().unwrap();
+    assert_eq!(claims["aud"], "rp-bcl");
+    assert!(
+        claims["sid"].is_string() && claims["sub"].is_string() && claims.get("nonce").is_none()
+    );
+    assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+}
+
+on_both_backends!(
+    a_bad_registry_number_gets_a_helpful_error_and_keeps_what_was_typed,
+    a_wrong_code_five_times_ends_the_login,
+    a_code_expires_after_five_minutes,
+    a_new_code_waits_a_minute_and_five_an_hour_is_the_most,
+    unknown_and_locked_numbers_get_the_same_page_and_never_succeed,
+    forms_without_the_csrf_token_or_from_another_browser_are_refused,
+    a_citizen_locked_during_login_cannot_finish,
+    pages_follow_ui_locales_and_the_language_switch,
+    logout_with_a_hint_ends_the_session_and_returns_with_state,
+    logout_without_a_hint_asks_first,
+    back_channel_logout_reaches_every_client_of_the_session,
+);
+
+/// The per-IP limit on starting logins: 429 with Retry-After, on the embedded default (the
+/// counter logic is the store's, covered by the contract suite on Redis).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_logins_from_one_address_get_429_with_retry_after() {
+    let server = TestServer::start(Backends::Embedded, &[("IDP_LOGIN_RATE_PER_IP", "2")])
+        .await
+        .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let (browser, login, token) = at_number_page(&server, &[]).await;
+        let seen = browser
+            .post(
+                &format!("{login}/number"),
+                &[("registry_number", "ЮЮ99123199"), ("csrf", &token)],
+            )
+            .await;
+        statuses.push(seen.status);
+        if seen.status == 429 {
+            assert_eq!(seen.headers["retry-after"], "60");
+        }
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+}

@@ -54,6 +54,27 @@ enum Command {
     /// Manage registered e-services (OpenID Connect clients) until the admin API exists.
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// List and rotate the signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// List every published key with its state (next, active, retired).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rotate one algorithm's key now: next becomes active, active is retired (and stays
+    /// published until its tokens have expired), a new next key is generated. Running nodes
+    /// pick the change up within a minute.
+    Rotate {
+        /// ES256 (default), RS256 or EdDSA.
+        #[arg(long, default_value = "ES256", value_parser = |v: &str| idp::jose::Algorithm::parse(v))]
+        algorithm: idp::jose::Algorithm,
+    },
 }
 
 // Parsed once per run: the size of the largest variant does not matter.
@@ -206,6 +227,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             import_citizens(&load()?, &file, options, json).await
         }
         Command::Clients(command) => clients(&load()?, command).await,
+        Command::Keys(command) => keys(&load()?, command).await,
         // Needs no configuration.
         Command::Citizens(CitizensCommand::Generate {
             count,
@@ -385,6 +407,43 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
     };
     database.close().await?;
     Ok(code)
+}
+
+async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<ExitCode> {
+    let (database, _) = server::open_database(config, false).await?;
+    let secrets = idp::secrets::Secrets::load(config)?;
+    let lifetimes = config.lifetimes;
+    let ring = idp::keys::KeyRing::open(
+        std::sync::Arc::new(database.oidc()),
+        secrets.kek.clone(),
+        std::sync::Arc::new(idp::clock::SystemClock),
+        lifetimes.access_token.max(lifetimes.id_token) + std::time::Duration::from_secs(300),
+    )
+    .await?;
+    match command {
+        KeysCommand::List { json } => {
+            let keys = ring.summary();
+            if json {
+                println!("{}", serde_json::to_string(&keys)?);
+            } else {
+                for key in keys {
+                    println!(
+                        "{}\t{}\t{}\tcreated {}",
+                        key.kid,
+                        key.algorithm.as_str(),
+                        key.state,
+                        key.created_at.to_rfc3339()
+                    );
+                }
+            }
+        }
+        KeysCommand::Rotate { algorithm } => {
+            let kid = ring.rotate(algorithm).await?;
+            println!("{} now signs with {kid}", algorithm.as_str());
+        }
+    }
+    database.close().await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn generate(count: u64, out: &Path, seed: u64, format: import::Format) -> anyhow::Result<ExitCode> {

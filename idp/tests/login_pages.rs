@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use idp::citizens::{CitizenDirectory, CitizenStatus, RegistryNumber};
+use idp::citizens::{CitizenStatus, RegistryNumber};
 use serde_json::Value;
 use support::server::{
     Backends, Browser, CITIZEN, TestServer, authorize_url, confidential_client, csrf, log_in, pkce,

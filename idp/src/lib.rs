@@ -9,9 +9,23 @@
 //! |---|---|
 //! | [`citizens`] | the citizen directory: registry numbers, records, import, synthetic data |
 //! | [`clients`] | relying parties: client ids, redirect URIs, authentication methods, secrets |
+//! | [`authorize`] | authorization requests: parameters, validation, levels of assurance |
+//! | [`login`] | login transactions bound to the browser, from first page to redirect |
+//! | [`otp`] | SMS one-time codes: drawing, hashing, limits, no enumeration |
+//! | [`sessions`] | the SSO session |
+//! | [`consent`] | remembered consents (port) |
+//! | [`tokens`] | grants, ID tokens, RFC 9068 access tokens, rotating refresh tokens |
+//! | [`keys`] | signing keys: next → active → retired, sealed at rest, the JWKS |
+//! | [`jose`] | JWS, JWK, key encryption and HMAC on OpenSSL |
+//! | [`secrets`] | the key-encryption key and the hash key |
+//! | [`client_auth`] | client authentication at the token-style endpoints |
+//! | [`provider`] | the OpenID Provider's operations, wiring the domain together |
+//! | [`oauth`] | OAuth and OpenID Connect error codes |
+//! | [`sms`] | the SMS gateway port, its HTTP adapter and the development outbox |
+//! | [`pages`] | server-rendered pages for people (mn/en) |
 //! | [`ephemeral`] | short-lived state (Redis or in-process), with TTLs and atomic takes |
 //! | [`database`] | durable storage on SQLite or PostgreSQL (sea-orm), migrations |
-//! | [`http`] | the public listener: routes, edge middleware, health and readiness |
+//! | [`http`] | the public listener: routes, edge middleware, endpoints |
 //! | [`config`] | the one typed configuration, from a TOML file and `IDP_*` variables |
 //! | [`server`] | starting a node: connect, migrate, seed, bind, serve, shut down |
 //! | [`clock`] | injected time |

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::citizens::CitizenDirectory;
 use crate::client_auth::ClientAuthenticator;
@@ -207,7 +208,9 @@ pub async fn build_provider(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| StartError::Sms(crate::sms::SmsError::Config(e.to_string())))?;
-    let clients: Arc<dyn crate::clients::ClientRegistry> = Arc::new(database.clients());
+    let clients: Arc<dyn crate::clients::ClientRegistry> = Arc::new(
+        crate::clients::CachedRegistry::new(Arc::new(database.clients()), Duration::from_secs(5)),
+    );
     Ok(Provider {
         settings: Settings {
             issuer: config.issuer.clone(),

@@ -11,46 +11,30 @@ use std::time::Duration;
 use idp::citizens::{CitizenStatus, RegistryNumber};
 use serde_json::Value;
 use support::server::{
-    Backends, Browser, CITIZEN, TestServer, authorize_url, confidential_client, csrf, log_in, pkce,
-    query_of,
+    Backends, Browser, CITIZEN, LoginPage, TestServer, authorize_url, confidential_client, csrf,
+    log_in, pkce, query_of,
 };
 
 const RP: &str = "https://rp.example/cb";
 
-/// A browser at the registry-number page of a new login; returns it, the page URL and the
-/// CSRF token.
-async fn at_number_page(server: &TestServer, extra: &[(&str, &str)]) -> (Browser, String, String) {
-    if server
-        .provider
-        .clients
-        .find(&idp::clients::ClientId::parse("rp-one").unwrap())
-        .await
-        .unwrap()
-        .is_none()
-    {
+/// A browser at the registry-number page of a new login of `rp-one`.
+async fn at_number_page(server: &TestServer, extra: &[(&str, &str)]) -> (Browser, LoginPage) {
+    let id = idp::clients::ClientId::parse("rp-one").unwrap();
+    if server.provider.clients.find(&id).await.unwrap().is_none() {
         let (client, _) = confidential_client("rp-one", RP);
         server.register(&client).await;
     }
     let browser = Browser::new();
     let (_, challenge) = pkce();
-    let start = browser
-        .get(&authorize_url(server, "rp-one", RP, &challenge, extra))
-        .await;
-    assert_eq!(start.status, 303);
-    let login = server.url(start.location.as_deref().unwrap());
-    let page = browser.get(&login).await;
-    assert_eq!(page.status, 200);
-    let token = csrf(&page.body);
-    (browser, login, token)
+    let authorize = authorize_url(server, "rp-one", RP, &challenge, extra);
+    let page = LoginPage::open(server, &browser, &authorize).await;
+    (browser, page)
 }
 
 async fn a_bad_registry_number_gets_a_helpful_error_and_keeps_what_was_typed(server: TestServer) {
-    let (browser, login, token) = at_number_page(&server, &[]).await;
-    let seen = browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", "UB90010112"), ("csrf", &token)],
-        )
+    let (browser, page) = at_number_page(&server, &[]).await;
+    let seen = page
+        .post(&browser, "number", &[("registry_number", "UB90010112")])
         .await;
     assert_eq!(seen.status, 422);
     assert!(
@@ -68,103 +52,62 @@ async fn a_bad_registry_number_gets_a_helpful_error_and_keeps_what_was_typed(ser
 }
 
 async fn a_wrong_code_five_times_ends_the_login(server: TestServer) {
-    let (browser, login, token) = at_number_page(&server, &[]).await;
+    let (browser, page) = at_number_page(&server, &[]).await;
     let (number, phone) = CITIZEN;
-    browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", number), ("csrf", &token)],
-        )
+    page.post(&browser, "number", &[("registry_number", number)])
         .await;
     let code = server.wait_for_code(phone, 0).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for left in (1..=4).rev() {
-        let seen = browser
-            .post(
-                &format!("{login}/code"),
-                &[("code", wrong), ("csrf", &token)],
-            )
-            .await;
+        let seen = page.post(&browser, "code", &[("code", wrong)]).await;
         assert_eq!(seen.status, 422);
         assert!(
             seen.body.contains(&format!(": {left}.")),
             "{left} tries left announced"
         );
     }
-    let fifth = browser
-        .post(
-            &format!("{login}/code"),
-            &[("code", wrong), ("csrf", &token)],
-        )
-        .await;
+    let fifth = page.post(&browser, "code", &[("code", wrong)]).await;
     assert_eq!(fifth.status, 429, "{}", fifth.body);
     // Even the right code no longer works: the login is over.
-    let late = browser
-        .post(
-            &format!("{login}/code"),
-            &[("code", &code), ("csrf", &token)],
-        )
-        .await;
+    let late = page.post(&browser, "code", &[("code", &code)]).await;
     assert_eq!(late.status, 400, "{}", late.body);
 }
 
 async fn a_code_expires_after_five_minutes(server: TestServer) {
-    let (browser, login, token) = at_number_page(&server, &[]).await;
+    let (browser, page) = at_number_page(&server, &[]).await;
     let (number, phone) = CITIZEN;
-    browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", number), ("csrf", &token)],
-        )
+    page.post(&browser, "number", &[("registry_number", number)])
         .await;
     let code = server.wait_for_code(phone, 0).await;
     // The store's own expiry runs on real time with Redis; the memory store follows the
     // injected clock. Either way the code must be refused after five minutes.
     server.clock.advance(Duration::from_secs(301));
     if server.provider.store.describe().starts_with("in-process") {
-        let seen = browser
-            .post(
-                &format!("{login}/code"),
-                &[("code", &code), ("csrf", &token)],
-            )
-            .await;
+        let seen = page.post(&browser, "code", &[("code", &code)]).await;
         assert_eq!(seen.status, 422, "{}", seen.body);
     }
 }
 
 async fn a_new_code_waits_a_minute_and_five_an_hour_is_the_most(server: TestServer) {
     let (number, phone) = CITIZEN;
-    let (browser, login, token) = at_number_page(&server, &[]).await;
-    browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", number), ("csrf", &token)],
-        )
+    let (browser, page) = at_number_page(&server, &[]).await;
+    page.post(&browser, "number", &[("registry_number", number)])
         .await;
     server.wait_for_code(phone, 0).await;
-    let early = browser
-        .post(&format!("{login}/resend"), &[("csrf", &token)])
-        .await;
+    let early = page.post(&browser, "resend", &[]).await;
     assert_eq!(early.status, 200);
     assert!(early.body.contains("60"), "says how long to wait");
     assert_eq!(server.sms_count(phone), 1, "no second SMS within a minute");
     // Four more logins reach the hourly limit of five codes for this number and phone.
     for sent in 2..=5 {
-        let (browser, login, token) = at_number_page(&server, &[]).await;
-        browser
-            .post(
-                &format!("{login}/number"),
-                &[("registry_number", number), ("csrf", &token)],
-            )
+        let (browser, page) = at_number_page(&server, &[]).await;
+        page.post(&browser, "number", &[("registry_number", number)])
             .await;
         server.wait_for_code(phone, sent - 1).await;
     }
-    let (browser, login, token) = at_number_page(&server, &[]).await;
-    let sixth = browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", number), ("csrf", &token)],
-        )
+    let (browser, page) = at_number_page(&server, &[]).await;
+    let sixth = page
+        .post(&browser, "number", &[("registry_number", number)])
         .await;
     assert_eq!(sixth.status, 429);
     assert!(sixth.headers.contains_key("retry-after"));
@@ -184,21 +127,14 @@ async fn unknown_and_locked_numbers_get_the_same_page_and_never_succeed(server: 
         .await
         .unwrap();
     let known = {
-        let (browser, login, token) = at_number_page(&server, &[]).await;
-        browser
-            .post(
-                &format!("{login}/number"),
-                &[("registry_number", CITIZEN.0), ("csrf", &token)],
-            )
+        let (browser, page) = at_number_page(&server, &[]).await;
+        page.post(&browser, "number", &[("registry_number", CITIZEN.0)])
             .await
     };
     for number in ["ДА85122324", "ЮЮ99123199"] {
-        let (browser, login, token) = at_number_page(&server, &[]).await;
-        let seen = browser
-            .post(
-                &format!("{login}/number"),
-                &[("registry_number", number), ("csrf", &token)],
-            )
+        let (browser, page) = at_number_page(&server, &[]).await;
+        let seen = page
+            .post(&browser, "number", &[("registry_number", number)])
             .await;
         assert_eq!(seen.status, known.status, "{number}");
         assert!(
@@ -210,22 +146,14 @@ async fn unknown_and_locked_numbers_get_the_same_page_and_never_succeed(server: 
             "{number}: a masked number is shown"
         );
         // The same number shows the same stand-in each time (no tell by change).
-        let (again, again_login, again_token) = at_number_page(&server, &[]).await;
-        let second = again
-            .post(
-                &format!("{again_login}/number"),
-                &[("registry_number", number), ("csrf", &again_token)],
-            )
+        let (again, again_page) = at_number_page(&server, &[]).await;
+        let second = again_page
+            .post(&again, "number", &[("registry_number", number)])
             .await;
         let masked = |body: &str| body[body.find("+976 ••••").unwrap()..][..20].to_owned();
         assert_eq!(masked(&seen.body), masked(&second.body), "{number}");
         // Every code fails.
-        let tried = browser
-            .post(
-                &format!("{login}/code"),
-                &[("code", "123456"), ("csrf", &token)],
-            )
-            .await;
+        let tried = page.post(&browser, "code", &[("code", "123456")]).await;
         assert_eq!(tried.status, 422, "{number}");
     }
     assert_eq!(
@@ -236,51 +164,39 @@ async fn unknown_and_locked_numbers_get_the_same_page_and_never_succeed(server: 
 }
 
 async fn forms_without_the_csrf_token_or_from_another_browser_are_refused(server: TestServer) {
-    let (browser, login, token) = at_number_page(&server, &[]).await;
+    let (browser, page) = at_number_page(&server, &[]).await;
+    let number_form = format!("{}/number", page.url);
     let no_token = browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", CITIZEN.0)],
-        )
+        .post(&number_form, &[("registry_number", CITIZEN.0)])
         .await;
     assert_eq!(no_token.status, 403);
     let wrong = browser
         .post(
-            &format!("{login}/number"),
+            &number_form,
             &[("registry_number", CITIZEN.0), ("csrf", "forged")],
         )
         .await;
     assert_eq!(wrong.status, 403);
-    let stranger = Browser::new()
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", CITIZEN.0), ("csrf", &token)],
-        )
+    let stranger = page
+        .post(&Browser::new(), "number", &[("registry_number", CITIZEN.0)])
         .await;
     assert_eq!(
         stranger.status, 403,
         "a stolen link does not work in another browser"
     );
-    assert_eq!(Browser::new().get(&login).await.status, 403);
+    assert_eq!(Browser::new().get(&page.url).await.status, 403);
     assert_eq!(server.sms_count(CITIZEN.1), 0, "nothing was sent");
     // The real browser can still go on: the refusals changed nothing.
-    let seen = browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", CITIZEN.0), ("csrf", &token)],
-        )
+    let seen = page
+        .post(&browser, "number", &[("registry_number", CITIZEN.0)])
         .await;
     assert_eq!(seen.status, 200);
 }
 
 async fn a_citizen_locked_during_login_cannot_finish(server: TestServer) {
-    let (browser, login, token) = at_number_page(&server, &[]).await;
+    let (browser, page) = at_number_page(&server, &[]).await;
     let (number, phone) = CITIZEN;
-    browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", number), ("csrf", &token)],
-        )
+    page.post(&browser, "number", &[("registry_number", number)])
         .await;
     let code = server.wait_for_code(phone, 0).await;
     let directory = server.provider.citizens.clone();
@@ -293,18 +209,14 @@ async fn a_citizen_locked_during_login_cannot_finish(server: TestServer) {
         .set_status(citizen.id, CitizenStatus::Locked)
         .await
         .unwrap();
-    let seen = browser
-        .post(
-            &format!("{login}/code"),
-            &[("code", &code), ("csrf", &token)],
-        )
-        .await;
+    let seen = page.post(&browser, "code", &[("code", &code)]).await;
     assert_ne!(seen.status, 303, "no way back to the e-service with a code");
     assert!(browser.cookie("dan_session").is_none(), "no session");
 }
 
 async fn pages_follow_ui_locales_and_the_language_switch(server: TestServer) {
-    let (browser, login, _) = at_number_page(&server, &[("ui_locales", "en")]).await;
+    let (browser, login) = at_number_page(&server, &[("ui_locales", "en")]).await;
+    let login = login.url;
     let page = browser.get(&login).await;
     assert!(page.body.contains("lang=\"en\""));
     assert!(
@@ -521,12 +433,9 @@ async fn too_many_logins_from_one_address_get_429_with_retry_after() {
         .unwrap();
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        let (browser, login, token) = at_number_page(&server, &[]).await;
-        let seen = browser
-            .post(
-                &format!("{login}/number"),
-                &[("registry_number", "ЮЮ99123199"), ("csrf", &token)],
-            )
+        let (browser, page) = at_number_page(&server, &[]).await;
+        let seen = page
+            .post(&browser, "number", &[("registry_number", "ЮЮ99123199")])
             .await;
         statuses.push(seen.status);
         if seen.status == 429 {

@@ -11,7 +11,8 @@ use std::time::Duration;
 use idp::clients::{AuthMethod, ClientId, SubjectType};
 use serde_json::{Value, json};
 use support::server::{
-    Browser, Seen, TestServer, authorize_url, confidential_client, log_in, pkce, query_of,
+    Browser, LoginPage, Seen, TestServer, authorize_url, confidential_client, log_in, pkce,
+    query_of,
 };
 
 const RP: &str = "https://rp.example/cb";
@@ -809,31 +810,12 @@ async fn consent_denied_returns_access_denied(server: TestServer) {
     server.register(&client).await;
     let browser = Browser::new();
     let (_, challenge) = pkce();
-    let start = browser
-        .get(&authorize_url(&server, "rp-one", RP, &challenge, &[]))
-        .await;
-    let login = server.url(start.location.as_deref().unwrap());
-    let page = browser.get(&login).await;
-    let token = support::server::csrf(&page.body);
-    let (number, phone) = support::server::CITIZEN;
-    browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", number), ("csrf", &token)],
-        )
-        .await;
-    let code = server.wait_for_code(phone, 0).await;
-    browser
-        .post(
-            &format!("{login}/code"),
-            &[("code", &code), ("csrf", &token)],
-        )
-        .await;
-    let denied = browser
-        .post(
-            &format!("{login}/consent"),
-            &[("decision", "deny"), ("csrf", &token)],
-        )
+    let authorize = authorize_url(&server, "rp-one", RP, &challenge, &[]);
+    let page = LoginPage::open(&server, &browser, &authorize).await;
+    let code = page.code_for_citizen(&server, &browser).await;
+    page.post(&browser, "code", &[("code", &code)]).await;
+    let denied = page
+        .post(&browser, "consent", &[("decision", "deny")])
         .await;
     let query = query_of(&denied.location.unwrap());
     assert_eq!(query["error"], "access_denied");
@@ -852,36 +834,11 @@ async fn form_post_response_mode_posts_the_code(server: TestServer) {
         &challenge,
         &[("response_mode", "form_post")],
     );
-    // log_in stops at the first response that is not a redirect to /login: here, a page.
-    let start = browser.get(&authorize).await;
-    let login = server.url(start.location.as_deref().unwrap());
-    let page = browser.get(&login).await;
-    let token = support::server::csrf(&page.body);
-    let (number, phone) = support::server::CITIZEN;
-    browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", number), ("csrf", &token)],
-        )
-        .await;
-    let code = server.wait_for_code(phone, 0).await;
-    let entered = browser
-        .post(
-            &format!("{login}/code"),
-            &[("code", &code), ("csrf", &token)],
-        )
-        .await;
-    let consent = browser
-        .get(&server.url(entered.location.as_deref().unwrap()))
-        .await;
-    let posted: Seen = browser
-        .post(
-            &format!("{login}/consent"),
-            &[
-                ("decision", "allow"),
-                ("csrf", &support::server::csrf(&consent.body)),
-            ],
-        )
+    let page = LoginPage::open(&server, &browser, &authorize).await;
+    let code = page.code_for_citizen(&server, &browser).await;
+    page.post(&browser, "code", &[("code", &code)]).await;
+    let posted: Seen = page
+        .post(&browser, "consent", &[("decision", "allow")])
         .await;
     assert_eq!(posted.status, 200);
     assert!(

@@ -4,7 +4,10 @@
 //! This is the first part of the OpenID Connect core (issue 4): the client record and its
 //! parts, validated once at the edge. Storage and the endpoints that use clients come next.
 
+mod cache;
 mod secret;
+
+pub use cache::CachedRegistry;
 
 use std::fmt;
 

@@ -607,7 +607,17 @@ pub async fn logout_confirm(
     };
     let locale = Locale::parse(&pending.locale).unwrap_or_default();
     if form.get("decision") != Some("logout") {
-        return page(pages::logged_out(locale, None, None)).tap_status(StatusCode::OK);
+        let (title, message) = match locale {
+            Locale::Mn => (
+                "Та нэвтэрсэн хэвээр байна",
+                "Та ДАН-аас гараагүй. Энэ цонхыг хааж болно.",
+            ),
+            Locale::En => (
+                "You are still logged in",
+                "You did not log out of DAN. You can close this window.",
+            ),
+        };
+        return page(pages::error(locale, None, title, message, None, 200));
     }
     finish_logout(
         provider,
@@ -618,17 +628,6 @@ pub async fn logout_confirm(
         None,
     )
     .await
-}
-
-trait TapStatus {
-    fn tap_status(self, status: StatusCode) -> Self;
-}
-
-impl TapStatus for Response {
-    fn tap_status(mut self, status: StatusCode) -> Self {
-        self.set_status(status);
-        self
-    }
 }
 
 async fn finish_logout(

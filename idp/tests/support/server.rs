@@ -347,6 +347,53 @@ pub fn authorize_url(
     server.url(&format!("/authorize?{}", query.finish()))
 }
 
+/// A login in progress in a browser: the URL of its pages and its CSRF token.
+pub struct LoginPage {
+    /// `http://…/login/{id}`.
+    pub url: String,
+    /// The CSRF token of its forms.
+    pub csrf: String,
+}
+
+impl LoginPage {
+    /// Starts a login at `authorize` in `browser` and opens its first page.
+    pub async fn open(server: &TestServer, browser: &Browser, authorize: &str) -> Self {
+        let start = browser.get(authorize).await;
+        assert_eq!(start.status, 303, "authorize: {}", start.body);
+        Self::at(server, browser, start.location.as_deref().unwrap()).await
+    }
+
+    /// Opens the login page at `location` (`/login/{id}`).
+    pub async fn at(server: &TestServer, browser: &Browser, location: &str) -> Self {
+        let url = server.url(location);
+        let page = browser.get(&url).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        Self {
+            csrf: csrf(&page.body),
+            url,
+        }
+    }
+
+    /// Posts `fields` and the CSRF token to the form at `step` (`number`, `code`, `resend`,
+    /// `consent`).
+    pub async fn post(&self, browser: &Browser, step: &str, fields: &[(&str, &str)]) -> Seen {
+        let mut form = fields.to_vec();
+        form.push(("csrf", &self.csrf));
+        browser.post(&format!("{}/{step}", self.url), &form).await
+    }
+
+    /// Enters the demo citizen's registry number and returns the code the outbox received.
+    pub async fn code_for_citizen(&self, server: &TestServer, browser: &Browser) -> String {
+        let (number, phone) = CITIZEN;
+        let seen = server.sms_count(phone);
+        let sent = self
+            .post(browser, "number", &[("registry_number", number)])
+            .await;
+        assert_eq!(sent.status, 200, "{}", sent.body);
+        server.wait_for_code(phone, seen).await
+    }
+}
+
 /// The demo citizen УБ90010112 and the phone their codes go to.
 pub const CITIZEN: (&str, &str) = ("УБ90010112", "+97699000001");
 
@@ -355,43 +402,23 @@ pub const CITIZEN: (&str, &str) = ("УБ90010112", "+97699000001");
 pub async fn log_in(server: &TestServer, browser: &Browser, authorize: &str) -> String {
     let start = browser.get(authorize).await;
     assert_eq!(start.status, 303, "authorize: {}", start.body);
-    let mut location = start.location.unwrap();
+    let location = start.location.unwrap();
     if !location.starts_with("/login/") {
         return location;
     }
-    let login = server.url(&location);
-    let page = browser.get(&login).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let token = csrf(&page.body);
-    let (number, phone) = CITIZEN;
-    let seen = server.sms_count(phone);
-    let sent = browser
-        .post(
-            &format!("{login}/number"),
-            &[("registry_number", number), ("csrf", &token)],
-        )
-        .await;
-    assert_eq!(sent.status, 200, "{}", sent.body);
-    let code = server.wait_for_code(phone, seen).await;
-    let entered = browser
-        .post(
-            &format!("{login}/code"),
-            &[("code", &code), ("csrf", &token)],
-        )
-        .await;
+    let page = LoginPage::at(server, browser, &location).await;
+    let code = page.code_for_citizen(server, browser).await;
+    let entered = page.post(browser, "code", &[("code", &code)]).await;
     assert_eq!(entered.status, 303, "{}", entered.body);
-    location = entered.location.unwrap();
-    if location.starts_with("/login/") {
-        let consent = browser.get(&server.url(&location)).await;
-        assert_eq!(consent.status, 200);
-        let allowed = browser
-            .post(
-                &format!("{login}/consent"),
-                &[("decision", "allow"), ("csrf", &csrf(&consent.body))],
-            )
-            .await;
-        assert_eq!(allowed.status, 303, "{}", allowed.body);
-        location = allowed.location.unwrap();
+    let location = entered.location.unwrap();
+    if !location.starts_with("/login/") {
+        return location;
     }
-    location
+    let consent = browser.get(&server.url(&location)).await;
+    assert_eq!(consent.status, 200);
+    let allowed = page
+        .post(browser, "consent", &[("decision", "allow")])
+        .await;
+    assert_eq!(allowed.status, 303, "{}", allowed.body);
+    allowed.location.unwrap()
 }

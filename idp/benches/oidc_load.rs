@@ -406,8 +406,13 @@ async fn main() {
     let headers = reader.headers().unwrap().clone();
     let rn = headers.iter().position(|h| h == "registry_number").unwrap();
     let ph = headers.iter().position(|h| h == "phone_numbers").unwrap();
+    // Citizens who share a phone number would read each other's codes: keep one of each.
+    let mut phones = std::collections::HashSet::new();
     for record in reader.records() {
         let record = record.unwrap();
+        if !phones.insert(record[ph].to_owned()) {
+            continue;
+        }
         citizens.push((
             record[rn].to_owned(),
             record[ph].split(';').next().unwrap().to_owned(),

@@ -168,8 +168,6 @@ pub enum PageStep {
         /// A new session cookie.
         session_cookie: Option<String>,
     },
-    /// The login cannot continue.
-    Failed(LoginFailure),
 }
 
 /// Messages on the login pages.

@@ -219,7 +219,10 @@ pub async fn build_provider(
             secure_cookies: !config.insecure_cookies,
             demo: config.demo_data,
         },
-        citizens: Arc::new(database.citizens()),
+        citizens: Arc::new(crate::citizens::CachedDirectory::new(
+            Arc::new(database.citizens()),
+            Duration::from_secs(5),
+        )),
         consents: oidc.clone(),
         tokens: Tokens::new(
             config.issuer.clone(),

@@ -5,6 +5,7 @@
 //! import from registry extracts ([`import`]) and the synthetic data generator ([`synthetic`]).
 //! It knows nothing of HTTP or of the database in use.
 
+mod cache;
 mod contact;
 pub mod import;
 mod registry_number;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+pub use cache::CachedDirectory;
 pub use contact::{ContactError, Email, PhoneNumber};
 pub use registry_number::{RegistryNumber, RegistryNumberError};
 

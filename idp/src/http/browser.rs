@@ -270,7 +270,7 @@ fn page_step(
             }
             http
         }
-        Ok(PageStep::Failed(failure)) | Err(failure) => failure_page(&failure, locale, None),
+        Err(failure) => failure_page(&failure, locale, None),
     }
 }
 

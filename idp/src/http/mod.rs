@@ -77,8 +77,12 @@ pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> i
             .at("/try/start", get(dev::try_start))
             .at("/try/callback", get(dev::try_callback));
     }
+    let discovery = protocol::Discovery(Arc::new(
+        protocol::discovery_document(&provider).to_string(),
+    ));
     route
         .data(state)
+        .data(discovery)
         .data(provider)
         .with(CatchPanic::new())
         .around(move |endpoint, request| {

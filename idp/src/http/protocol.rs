@@ -85,10 +85,14 @@ fn cacheable(body: String) -> Response {
         .body(body)
 }
 
+/// The discovery document, serialized once when the routes are built.
+#[derive(Clone)]
+pub struct Discovery(pub Arc<String>);
+
 /// `GET /.well-known/openid-configuration`.
 #[handler]
-pub fn discovery(Data(provider): Data<&Arc<Provider>>) -> Response {
-    cacheable(discovery_document(provider).to_string())
+pub fn discovery(Data(document): Data<&Discovery>) -> Response {
+    cacheable(document.0.as_str().to_owned())
 }
 
 /// `GET /jwks`: every published key (next, active and retired).

@@ -215,24 +215,35 @@ fn code_of(location: &str) -> Option<String> {
 /// Drives the next citizen through the login pages: authorize → number → the code from the
 /// outbox → code entered. Returns the answer to the code form, the cookies and the PKCE
 /// verifier.
-async fn sms_login_pages(s: &Setup) -> Option<(reqwest::Response, Vec<String>, String)> {
+async fn sms_login_pages(
+    s: &Setup,
+) -> Result<(reqwest::Response, Vec<String>, String), &'static str> {
     let index = s.next_citizen.fetch_add(1, Ordering::Relaxed);
-    let (number, phone) = s.citizens.get(index)?.clone();
+    let (number, phone) = s.citizens.get(index).ok_or("out of citizens")?.clone();
     let (verifier, challenge) = pkce();
     let mut jar = Vec::new();
-    let start = s.http.get(authorize_url(s, &challenge)).send().await.ok()?;
+    let start = s
+        .http
+        .get(authorize_url(s, &challenge))
+        .send()
+        .await
+        .map_err(|_| "authorize")?;
     cookies(&start, &mut jar);
-    let login = format!("{}{}", s.base, location(&start)?);
+    let login = format!(
+        "{}{}",
+        s.base,
+        location(&start).ok_or("authorize redirect")?
+    );
     let page = s
         .http
         .get(&login)
         .header("cookie", jar.join("; "))
         .send()
         .await
-        .ok()?;
-    let body = page.text().await.ok()?;
-    let at = body.find("name=\"csrf\" value=\"")? + 19;
-    let csrf = body[at..at + body[at..].find('"')?].to_owned();
+        .map_err(|_| "login page")?;
+    let body = page.text().await.map_err(|_| "login page")?;
+    let at = body.find("name=\"csrf\" value=\"").ok_or("no csrf")? + 19;
+    let csrf = body[at..at + body[at..].find('"').ok_or("no csrf")?].to_owned();
     let sent = s
         .http
         .post(format!("{login}/number"))
@@ -240,9 +251,9 @@ async fn sms_login_pages(s: &Setup) -> Option<(reqwest::Response, Vec<String>, S
         .form(&[("registry_number", number.as_str()), ("csrf", &csrf)])
         .send()
         .await
-        .ok()?;
+        .map_err(|_| "number")?;
     if !sent.status().is_success() {
-        return None;
+        return Err("number refused");
     }
     let outbox = format!(
         "{}/dev/outbox?to={}",
@@ -251,14 +262,21 @@ async fn sms_login_pages(s: &Setup) -> Option<(reqwest::Response, Vec<String>, S
     );
     let deadline = Instant::now() + Duration::from_secs(5);
     let code = loop {
-        let messages: serde_json::Value =
-            s.http.get(&outbox).send().await.ok()?.json().await.ok()?;
+        let messages: serde_json::Value = s
+            .http
+            .get(&outbox)
+            .send()
+            .await
+            .map_err(|_| "outbox")?
+            .json()
+            .await
+            .map_err(|_| "outbox")?;
         if let Some(text) = messages[0]["text"].as_str() {
-            let start = text.find(|c: char| c.is_ascii_digit())?;
+            let start = text.find(|c: char| c.is_ascii_digit()).ok_or("no code")?;
             break text[start..start + 6].to_owned();
         }
         if Instant::now() > deadline {
-            return None;
+            return Err("no SMS");
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     };
@@ -269,16 +287,16 @@ async fn sms_login_pages(s: &Setup) -> Option<(reqwest::Response, Vec<String>, S
         .form(&[("code", code.as_str()), ("csrf", &csrf)])
         .send()
         .await
-        .ok()?;
+        .map_err(|_| "code")?;
     cookies(&entered, &mut jar);
-    Some((entered, jar, verifier))
+    Ok((entered, jar, verifier))
 }
 
 /// The complete SMS-code login: the pages, then (consent skipped: a first-party client) the
 /// redirect's code exchanged at the token endpoint.
-async fn sms_login_flow(s: &Setup) -> Option<()> {
+async fn sms_login_flow(s: &Setup) -> Result<(), &'static str> {
     let (entered, _, verifier) = sms_login_pages(s).await?;
-    let code = code_of(&location(&entered)?)?;
+    let code = code_of(&location(&entered).ok_or("code refused")?).ok_or("no code in redirect")?;
     let token = s
         .http
         .post(format!("{}/token", s.base))
@@ -291,12 +309,28 @@ async fn sms_login_flow(s: &Setup) -> Option<()> {
         ])
         .send()
         .await
-        .ok()?;
-    token.status().is_success().then_some(())
+        .map_err(|_| "token")?;
+    if token.status().is_success() {
+        Ok(())
+    } else {
+        Err("token refused")
+    }
 }
 
 fn sms_login(s: Setup) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> {
-    Box::pin(async move { sms_login_flow(&s).await.is_some() })
+    Box::pin(async move {
+        match sms_login_flow(&s).await {
+            Ok(()) => true,
+            Err(step) => {
+                // Name the first few failures, so an error count can be explained.
+                static SHOWN: AtomicUsize = AtomicUsize::new(0);
+                if SHOWN.fetch_add(1, Ordering::Relaxed) < 5 {
+                    eprintln!("SMS login failed at: {step}");
+                }
+                false
+            }
+        }
+    })
 }
 
 fn exchange(s: Setup) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> {

@@ -444,3 +444,68 @@ async fn too_many_logins_from_one_address_get_429_with_retry_after() {
     }
     assert_eq!(statuses, [200, 200, 429]);
 }
+
+/// `GET /dev/outbox`: JSON newest first with `to`, `text`, `sent_at`, filtered by `?to=`; a
+/// page for browsers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_development_outbox_lists_messages_newest_first() {
+    let server = TestServer::start(Backends::Embedded, &[]).await.unwrap();
+    for number in [CITIZEN.0, "ДА85122324"] {
+        let (browser, page) = at_number_page(&server, &[]).await;
+        page.post(&browser, "number", &[("registry_number", number)])
+            .await;
+    }
+    server.wait_for_code("+97699000002", 0).await;
+    server.wait_for_code(CITIZEN.1, 0).await;
+    let all: Value = reqwest::get(server.url("/dev/outbox"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    for message in all {
+        let keys: Vec<&String> = message.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["sent_at", "text", "to"]);
+    }
+    assert!(
+        all[0]["sent_at"].as_str() >= all[1]["sent_at"].as_str(),
+        "newest first"
+    );
+    let one: Value = reqwest::get(server.url("/dev/outbox?to=%2B97699000002"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one.as_array().unwrap().len(), 1);
+    assert_eq!(one[0]["to"], "+97699000002");
+    let html = reqwest::Client::new()
+        .get(server.url("/dev/outbox"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        html.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+
+/// Without the outbox (as in production) there is no `/dev/outbox` and no try-it page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_outbox_there_is_no_development_route() {
+    let server = TestServer::start(
+        Backends::Embedded,
+        &[("IDP_DEV_OUTBOX", "false"), ("IDP_DEMO_DATA", "false")],
+    )
+    .await
+    .unwrap();
+    for path in ["/dev/outbox", "/try"] {
+        let status = reqwest::get(server.url(path)).await.unwrap().status();
+        assert_eq!(status, 404, "{path}");
+    }
+}

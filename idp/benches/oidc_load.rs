@@ -166,7 +166,7 @@ fn introspection(s: Setup) -> std::pin::Pin<Box<dyn std::future::Future<Output =
         let response = s
             .http
             .post(format!("{}/introspect", s.base))
-            .basic_auth(&s.cc.0, Some(&s.cc.1))
+            .basic_auth(&s.rp.0, Some(&s.rp.1))
             .form(&[("token", s.access_token.as_str())])
             .send()
             .await;

@@ -120,6 +120,10 @@ enum ClientsCommand {
         /// A file holding the client's JWK Set, for private_key_jwt without a URL.
         #[arg(long)]
         jwks_file: Option<PathBuf>,
+        /// An audience (resource server URL) its client_credentials tokens may name; repeat
+        /// for several. A resource server lists its own URL to introspect tokens meant for it.
+        #[arg(long = "audience")]
+        audiences: Vec<String>,
         /// Algorithm of the client's ID tokens: ES256 (default), RS256 or EdDSA.
         #[arg(long, value_parser = |v: &str| idp::jose::Algorithm::parse(v))]
         id_token_alg: Option<idp::jose::Algorithm>,
@@ -308,6 +312,7 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
             sector_identifier,
             jwks_uri,
             jwks_file,
+            audiences,
             id_token_alg,
             backchannel_logout_uri,
             require_par,
@@ -346,6 +351,7 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
                 jwks_uri,
                 jwks,
                 id_token_signing_alg: id_token_alg,
+                audiences,
                 backchannel_logout_uri,
                 require_par,
                 skip_consent,

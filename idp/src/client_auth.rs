@@ -245,13 +245,21 @@ impl ClientAuthenticator {
             return Ok(keys.clone());
         }
         let fetched = async {
-            let response = self.http.get(uri).send().await.ok()?;
-            if !response.status().is_success() {
+            let mut response = self.http.get(uri).send().await.ok()?;
+            if !response.status().is_success()
+                || response
+                    .content_length()
+                    .is_some_and(|n| n > MAX_JWKS_BYTES as u64)
+            {
                 return None;
             }
-            let bytes = response.bytes().await.ok()?;
-            if bytes.len() > MAX_JWKS_BYTES {
-                return None;
+            // Read in chunks, stopping past the limit: a lying or missing length costs nothing.
+            let mut bytes = Vec::new();
+            while let Some(chunk) = response.chunk().await.ok()? {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > MAX_JWKS_BYTES {
+                    return None;
+                }
             }
             serde_json::from_slice::<serde_json::Value>(&bytes).ok()
         }

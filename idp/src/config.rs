@@ -91,6 +91,10 @@ pub struct Config {
     pub lifetimes: Lifetimes,
     /// `IDP_LOGIN_RATE_PER_IP`: logins one IP address may start per minute.
     pub login_rate_per_ip: u32,
+    /// `IDP_AUTHORIZE_RATE_PER_IP`: authorization requests one IP address may make per minute.
+    pub authorize_rate_per_ip: u32,
+    /// `IDP_TRUSTED_PROXIES`: load balancers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `IDP_SMS_URL` and friends: the SMS provider's HTTP API (required in production).
     pub sms: Option<SmsSettings>,
 }
@@ -443,15 +447,21 @@ impl Config {
         let listen = src.parse("listen", address, |v| v.parse().ok());
         let admin_listen = src.parse("admin_listen", address, |v| v.parse().ok());
         let listen: SocketAddr = listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        let issuer = src.parse("issuer", "an http(s) URL without query or fragment", |v| {
-            let url = Url::parse(v).ok()?;
-            let valid = matches!(url.scheme(), "http" | "https")
-                && url.query().is_none()
-                && url.fragment().is_none()
-                && url.host().is_some();
-            // `iss` must match byte for byte: keep what the operator wrote, minus a final slash.
-            valid.then(|| v.trim_end_matches('/').to_owned())
-        });
+        let issuer = src.parse(
+            "issuer",
+            "an http(s) URL without path, query or fragment",
+            |v| {
+                let url = Url::parse(v).ok()?;
+                // No path: the endpoints and the login pages live at the root of the issuer.
+                let valid = matches!(url.scheme(), "http" | "https")
+                    && url.query().is_none()
+                    && url.fragment().is_none()
+                    && url.host().is_some()
+                    && url.path() == "/";
+                // `iss` must match byte for byte: keep what the operator wrote, minus a final slash.
+                valid.then(|| v.trim_end_matches('/').to_owned())
+            },
+        );
         let data_dir = src
             .raw("data_dir")
             .map_or_else(|| PathBuf::from("./data"), |(v, _)| PathBuf::from(v));
@@ -529,6 +539,18 @@ impl Config {
                 .number("login_rate_per_ip")
                 .filter(|n| *n > 0)
                 .unwrap_or(30),
+            authorize_rate_per_ip: src
+                .number("authorize_rate_per_ip")
+                .filter(|n| *n > 0)
+                .unwrap_or(300),
+            trusted_proxies: src
+                .parse("trusted_proxies", "IP addresses separated by commas", |v| {
+                    v.split(',')
+                        .filter(|a| !a.trim().is_empty())
+                        .map(|a| a.trim().parse().ok())
+                        .collect::<Option<Vec<_>>>()
+                })
+                .unwrap_or_default(),
             sms: Self::sms(src),
         }
     }
@@ -803,6 +825,10 @@ mod tests {
             assert!(text.contains(needle), "{needle} missing from {text}");
         }
         assert!(!text.contains("too-short"), "a key was echoed: {text}");
+        let err = Config::load(None, &env(&[("IDP_ISSUER", "https://gov.mn/dan")])).unwrap_err();
+        assert!(err.to_string().contains("without path"), "{err}");
+        let err = Config::load(None, &env(&[("IDP_TRUSTED_PROXIES", "10.0.0.1, lb")])).unwrap_err();
+        assert!(err.to_string().contains("IDP_TRUSTED_PROXIES"), "{err}");
         let config = Config::load(None, &env(&[("IDP_CODE_TTL", "30")])).unwrap();
         assert_eq!(config.lifetimes.code, Duration::from_secs(30));
         assert_eq!(config.lifetimes.access_token, Duration::from_secs(600));

@@ -48,6 +48,8 @@ pub enum ErrorCode {
     ServerError,
     /// `slow_down`: too many requests (rate limits).
     SlowDown,
+    /// `invalid_target` (RFC 8707): an audience the client may not name.
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -72,6 +74,7 @@ impl ErrorCode {
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",
             Self::SlowDown => "slow_down",
+            Self::InvalidTarget => "invalid_target",
         }
     }
 

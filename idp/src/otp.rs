@@ -123,9 +123,13 @@ impl Otp {
         }
     }
 
-    fn code_hash(&self, login: &str, code: &str) -> [u8; 32] {
-        self.secrets
-            .keyed_hash(Purpose::OneTimeCode, format!("{login}\0{code}").as_bytes())
+    /// The stored form of a code: bound to the login *and* the registry number it was sent
+    /// for, so a code can only ever authenticate the citizen whose phone received it.
+    fn code_hash(&self, login: &str, registry_number: &RegistryNumber, code: &str) -> [u8; 32] {
+        self.secrets.keyed_hash(
+            Purpose::OneTimeCode,
+            format!("{login}\0{}\0{code}", registry_number.as_str()).as_bytes(),
+        )
     }
 
     /// Draws and (for a citizen) sends a code for the login `login`.
@@ -147,14 +151,20 @@ impl Otp {
                 .keyed_id(Purpose::RateLimit, registry_number.as_str().as_bytes()),
         );
         let mut count = self.store.increment(&per_number, HOUR).await?;
-        if let Recipient::Citizen(phone) = &recipient {
-            let per_phone = Key::new(
-                "otp_phone_hour",
-                self.secrets
-                    .keyed_id(Purpose::RateLimit, phone.as_str().as_bytes()),
-            );
-            count = count.max(self.store.increment(&per_phone, HOUR).await?);
-        }
+        // Nobody's phone is a stand-in derived from the number: the same round trips either way.
+        let phone_id = match &recipient {
+            Recipient::Citizen(phone) => self
+                .secrets
+                .keyed_id(Purpose::RateLimit, phone.as_str().as_bytes()),
+            Recipient::Nobody => self
+                .secrets
+                .keyed_id(Purpose::Decoy, registry_number.as_str().as_bytes()),
+        };
+        count = count.max(
+            self.store
+                .increment(&Key::new("otp_phone_hour", phone_id), HOUR)
+                .await?,
+        );
         if count > CODES_PER_HOUR {
             return Ok(Sent::HourlyLimit);
         }
@@ -162,7 +172,7 @@ impl Otp {
         self.store
             .put(
                 &Key::new("otp", login.to_owned()),
-                &self.code_hash(login, &code),
+                &self.code_hash(login, registry_number, &code),
                 CODE_LIFETIME,
             )
             .await?;
@@ -187,9 +197,14 @@ impl Otp {
         Ok(Sent::Sent)
     }
 
-    /// Checks an entered code in constant time; the right code is used up, the fifth wrong
-    /// one destroys it.
-    pub async fn check(&self, login: &str, entered: &str) -> Result<Checked, StoreError> {
+    /// Checks a code entered for `registry_number` in constant time; the right code is used
+    /// up, the fifth wrong one destroys it. A code sent for another number never matches.
+    pub async fn check(
+        &self,
+        login: &str,
+        registry_number: &RegistryNumber,
+        entered: &str,
+    ) -> Result<Checked, StoreError> {
         let code_key = Key::new("otp", login.to_owned());
         let tries = self
             .store
@@ -204,7 +219,8 @@ impl Otp {
         };
         let entered = entered.trim();
         let well_formed = entered.len() == 6 && entered.bytes().all(|b| b.is_ascii_digit());
-        let matches = well_formed && bool::from(stored.ct_eq(&self.code_hash(login, entered)));
+        let matches = well_formed
+            && bool::from(stored.ct_eq(&self.code_hash(login, registry_number, entered)));
         if matches {
             // Taken, not read: of two concurrent correct submissions one wins.
             return Ok(if self.store.take(&code_key).await?.is_some() {
@@ -225,8 +241,19 @@ impl Otp {
     /// Counts a login start from `ip` in a one-minute window; returns the seconds to wait when
     /// over `per_minute`.
     pub async fn limit_ip(&self, ip: &str, per_minute: u32) -> Result<Option<u64>, StoreError> {
+        self.limit("login_ip", ip, per_minute).await
+    }
+
+    /// Counts an event of kind `namespace` from `ip` in a one-minute window; returns the
+    /// seconds to wait when over `per_minute`.
+    pub async fn limit(
+        &self,
+        namespace: &'static str,
+        ip: &str,
+        per_minute: u32,
+    ) -> Result<Option<u64>, StoreError> {
         let key = Key::new(
-            "login_ip",
+            namespace,
             self.secrets.keyed_id(Purpose::RateLimit, ip.as_bytes()),
         );
         let count = self.store.increment(&key, Duration::from_secs(60)).await?;

@@ -39,6 +39,10 @@ pub struct Settings {
     pub lifetimes: Lifetimes,
     /// Logins one IP may start per minute.
     pub login_rate_per_ip: u32,
+    /// Authorization requests one IP may make per minute.
+    pub authorize_rate_per_ip: u32,
+    /// Load balancers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Cookies carry `Secure`.
     pub secure_cookies: bool,
     /// Whether the demo client and try-it page exist.
@@ -542,8 +546,18 @@ impl Provider {
             .send(&tx.id, &number, recipient)
             .await
             .map_err(unavailable)?;
-        if sent == Sent::HourlyLimit {
-            return Err(LoginFailure::RateLimited { retry_after: 3600 });
+        match sent {
+            Sent::Sent => {}
+            Sent::HourlyLimit => return Err(LoginFailure::RateLimited { retry_after: 3600 }),
+            // A code went out for this login moments ago (a double submit, or a second number
+            // typed in another tab): nothing changes, the login stays bound to the first one.
+            Sent::TooSoon { retry_after } => {
+                return Ok(PageStep::Show {
+                    tx: Box::new(tx),
+                    client: Box::new(client),
+                    message: Some(Message::ResendTooSoon { retry_after }),
+                });
+            }
         }
         tx.stage = Stage::CodeSent {
             registry_number: number.as_str().to_owned(),
@@ -551,14 +565,10 @@ impl Provider {
             masked_phone,
         };
         self.logins.save(&tx).await.map_err(unavailable)?;
-        let message = match sent {
-            Sent::TooSoon { retry_after } => Some(Message::ResendTooSoon { retry_after }),
-            _ => None,
-        };
         Ok(PageStep::Show {
             tx: Box::new(tx),
             client: Box::new(client),
-            message,
+            message: None,
         })
     }
 
@@ -605,14 +615,30 @@ impl Provider {
         })
     }
 
-    /// The code was entered.
-    pub async fn submit_code(&self, mut tx: LoginTx, code: &str) -> Result<PageStep, LoginFailure> {
+    /// The code was entered. A session the browser already had (`previous_session`) ends
+    /// when the new one starts, with back-channel logout to its clients.
+    pub async fn submit_code(
+        &self,
+        mut tx: LoginTx,
+        code: &str,
+        previous_session: Option<&str>,
+    ) -> Result<PageStep, LoginFailure> {
         let client = self.client_of(&tx).await?;
-        let Stage::CodeSent { citizen_id, .. } = &tx.stage else {
+        let Stage::CodeSent {
+            citizen_id,
+            registry_number,
+            ..
+        } = &tx.stage
+        else {
             return Err(LoginFailure::Expired);
         };
         let citizen_id = *citizen_id;
-        let checked = self.otp.check(&tx.id, code).await.map_err(unavailable)?;
+        let number = RegistryNumber::parse(registry_number).map_err(|_| LoginFailure::Expired)?;
+        let checked = self
+            .otp
+            .check(&tx.id, &number, code)
+            .await
+            .map_err(unavailable)?;
         let message = match checked {
             Checked::Valid => None,
             Checked::Wrong { remaining } => Some(Message::WrongCode { remaining }),
@@ -646,6 +672,9 @@ impl Provider {
             .await
             .map_err(unavailable)?;
         tracing::info!(client = %client.id, "citizen authenticated with an SMS code");
+        if let Some(previous) = previous_session {
+            self.end_session(previous).await.map_err(unavailable)?;
+        }
         let auth = authenticated(&session);
         tx.stage = Stage::Consent(auth.clone());
         let needed = self
@@ -842,14 +871,36 @@ impl Provider {
         };
         let value = serde_json::to_vec(&redeemed)
             .map_err(|e| OAuthError::internal("cannot encode a redemption", &e))?;
+        // Kept a day (at least as long as the access token): a replay within it revokes the
+        // refresh family and the access token issued from the code.
+        let keep = self
+            .settings
+            .lifetimes
+            .access_token
+            .max(Duration::from_secs(86_400));
         self.store
-            .put(
-                &Key::new("code_used", digest(code)),
-                &value,
-                self.settings.lifetimes.access_token,
-            )
+            .put(&Key::new("code_used", digest(code)), &value, keep)
             .await?;
         Ok(tokens)
+    }
+
+    /// Exchanges a refresh token (RFC 6749 6) after checking that the citizen may still log
+    /// in: a lock or a death revokes the whole family at once.
+    pub async fn refresh(
+        &self,
+        client: &Client,
+        token: &str,
+    ) -> Result<crate::tokens::TokenSet, OAuthError> {
+        if let Some(record) = self.tokens.find_refresh(token).await?
+            && record.client_id == client.id.as_str()
+            && !self
+                .citizen_may_log_in(CitizenId(record.citizen_id))
+                .await?
+        {
+            self.tokens.revoke_family(&record.family_id).await?;
+            return Err(OAuthError::invalid_grant("the citizen may not log in"));
+        }
+        self.tokens.rotate(client, token).await
     }
 
     /// Ends the SSO session a cookie names and notifies every client that took part
@@ -900,7 +951,7 @@ impl Provider {
             "iat": now,
             "exp": now + 120,
             "jti": jose::random_token(16)?,
-            "sid": session.sid,
+            "sid": self.tokens.client_sid(client, &session.sid),
             "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
         });
         let algorithm = client

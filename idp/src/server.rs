@@ -216,6 +216,8 @@ pub async fn build_provider(
             issuer: config.issuer.clone(),
             lifetimes,
             login_rate_per_ip: config.login_rate_per_ip,
+            authorize_rate_per_ip: config.authorize_rate_per_ip,
+            trusted_proxies: config.trusted_proxies.clone(),
             secure_cookies: !config.insecure_cookies,
             demo: config.demo_data,
         },

@@ -25,6 +25,7 @@ fn client(id: &str) -> Client {
         jwks_uri: None,
         jwks: None,
         id_token_signing_alg: None,
+        audiences: Vec::new(),
         backchannel_logout_uri: Some("https://tax.gov.mn/backchannel".to_owned()),
         require_par: true,
         skip_consent: false,

@@ -410,7 +410,128 @@ async fn back_channel_logout_reaches_every_client_of_the_session(server: TestSer
     assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
 }
 
+/// A second registry number typed into the same login (another tab, or an attacker racing two
+/// submissions) changes nothing: the login stays bound to the first number, and the code sent
+/// to the first citizen's phone logs in the first citizen only.
+async fn a_code_only_ever_logs_in_the_citizen_it_was_sent_for(server: TestServer) {
+    let (client, secret) = confidential_client("rp-one", RP);
+    server.register(&client).await;
+    let browser = Browser::new();
+    let (verifier, challenge) = pkce();
+    let authorize = authorize_url(&server, "rp-one", RP, &challenge, &[]);
+    let page = LoginPage::open(&server, &browser, &authorize).await;
+    let code = page.code_for_citizen(&server, &browser).await;
+    let other = page
+        .post(&browser, "number", &[("registry_number", "ДА85122324")])
+        .await;
+    assert!(
+        other.body.contains("one-time-code"),
+        "the login stays at the first number's code: {}",
+        other.body
+    );
+    assert_eq!(
+        server.sms_count("+97699000002"),
+        0,
+        "no code for the second number"
+    );
+    let entered = page.post(&browser, "code", &[("code", &code)]).await;
+    let consent = browser
+        .get(&server.url(entered.location.as_deref().unwrap()))
+        .await;
+    assert_eq!(consent.status, 200);
+    let done = page
+        .post(&browser, "consent", &[("decision", "allow")])
+        .await;
+    let code = query_of(&done.location.unwrap())["code"].clone();
+    let tokens: Value = reqwest::Client::new()
+        .post(server.url("/token"))
+        .basic_auth("rp-one", Some(secret.expose()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", RP),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let userinfo: Value = reqwest::Client::new()
+        .get(server.url("/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        userinfo["given_name"], "Демо-Бат",
+        "the first citizen, not the second"
+    );
+}
+
+/// The race of the same attack: two numbers submitted at once. Whichever citizen's phone
+/// received the code is the citizen that code logs in.
+async fn racing_two_numbers_logs_in_only_the_citizen_whose_phone_got_the_code(server: TestServer) {
+    let (client, _) = confidential_client("rp-one", RP);
+    let mut client = client;
+    client.skip_consent = true;
+    server.register(&client).await;
+    let browser = Browser::new();
+    let (_, challenge) = pkce();
+    let authorize = authorize_url(&server, "rp-one", RP, &challenge, &[]);
+    let page = LoginPage::open(&server, &browser, &authorize).await;
+    let (a, b) = tokio::join!(
+        page.post(&browser, "number", &[("registry_number", "УБ90010112")]),
+        page.post(&browser, "number", &[("registry_number", "ДА85122324")]),
+    );
+    // One is sent; the other is told to wait (a page with an error, 422) or, if it came
+    // second, shown the code page.
+    assert!([a.status, b.status].iter().all(|s| [200, 422].contains(s)));
+    let (phone, name) = loop {
+        if server.sms_count("+97699000001") > 0 {
+            break ("+97699000001", "Демо-Бат");
+        }
+        if server.sms_count("+97699000002") > 0 {
+            break ("+97699000002", "Демо-Сараа");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    let code = server.wait_for_code(phone, 0).await;
+    let entered = page.post(&browser, "code", &[("code", &code)]).await;
+    if entered.status != 303 {
+        // The stage names the other citizen: their code was never sent, so nobody logs in.
+        assert_eq!(entered.status, 422, "{}", entered.body);
+        return;
+    }
+    let session = browser.cookie("dan_session").unwrap();
+    let citizen = server
+        .provider
+        .sessions
+        .find(&session)
+        .await
+        .unwrap()
+        .unwrap()
+        .citizen_id;
+    let record = server
+        .provider
+        .citizens
+        .find_by_id(idp::citizens::CitizenId(citizen))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.record.given_name, name,
+        "the session is the phone owner's"
+    );
+}
+
 on_both_backends!(
+    racing_two_numbers_logs_in_only_the_citizen_whose_phone_got_the_code,
+    a_code_only_ever_logs_in_the_citizen_it_was_sent_for,
     a_bad_registry_number_gets_a_helpful_error_and_keeps_what_was_typed,
     a_wrong_code_five_times_ends_the_login,
     a_code_expires_after_five_minutes,

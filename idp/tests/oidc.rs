@@ -543,6 +543,7 @@ async fn refresh_tokens_expire_and_belong_to_their_client(server: TestServer) {
 async fn client_credentials_grants_scopes_and_audience(server: TestServer) {
     let (mut client, secret) = confidential_client("batch-job", RP);
     client.allowed_scopes.push("tax.read".to_owned());
+    client.audiences.push("https://tax.gov.mn".to_owned());
     server.register(&client).await;
     let (status, tokens) = post_basic(
         &server,
@@ -574,6 +575,18 @@ async fn client_credentials_grants_scopes_and_audience(server: TestServer) {
         .await;
         assert_error(&got, 400, "invalid_scope");
     }
+    // RFC 8707: an audience the client did not register is refused.
+    let got = post_basic(
+        &server,
+        "/token",
+        ("batch-job", secret.expose()),
+        &[
+            ("grant_type", "client_credentials"),
+            ("audience", "https://health.gov.mn"),
+        ],
+    )
+    .await;
+    assert_error(&got, 400, "invalid_target");
     let got = post_basic(
         &server,
         "/token",
@@ -615,6 +628,17 @@ async fn introspection_and_revocation_rfc7662_rfc7009(server: TestServer) {
         introspect("garbage".to_owned()).await.1,
         json!({"active": false})
     );
+    // Another client learns nothing about this client's token (RFC 7662 4).
+    let (other, other_secret) = confidential_client("rp-other", RP);
+    server.register(&other).await;
+    let (_, seen) = post_basic(
+        &server,
+        "/introspect",
+        ("rp-other", other_secret.expose()),
+        &[("token", access)],
+    )
+    .await;
+    assert_eq!(seen, json!({"active": false}));
     // Unauthenticated introspection is refused.
     let response = http()
         .post(server.url("/introspect"))

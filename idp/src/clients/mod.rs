@@ -228,6 +228,10 @@ pub struct Client {
     /// when unset.
     #[serde(default)]
     pub id_token_signing_alg: Option<crate::jose::Algorithm>,
+    /// Audiences (resource servers) its client_credentials tokens may name (RFC 8707); a
+    /// resource server registers its own resource URL here to introspect tokens meant for it.
+    #[serde(default)]
+    pub audiences: Vec<String>,
     /// Where back-channel logout tokens are posted (https).
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
@@ -457,6 +461,7 @@ mod tests {
             jwks_uri: None,
             jwks: None,
             id_token_signing_alg: None,
+            audiences: Vec::new(),
             backchannel_logout_uri: None,
             require_par: false,
             skip_consent: false,

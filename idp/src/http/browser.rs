@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::respond::{
-    BROWSER_COOKIE, SESSION_COOKIE, authorization_response, client_ip, cookie, page, params,
-    see_other, set_cookie,
+    BROWSER_COOKIE, LANG_COOKIE, SESSION_COOKIE, authorization_response, client_ip, cookie, page,
+    params, see_other, set_cookie,
 };
 use crate::authorize::{PageError, Params};
 use crate::clients::{Client, ClientId};
@@ -24,6 +24,22 @@ use crate::tokens::{IdClaims, digest};
 
 fn locale_of(tx: &LoginTx) -> Locale {
     Locale::parse(&tx.locale).unwrap_or_default()
+}
+
+/// The language the citizen chose with the switch: a cookie of its own, so that switching
+/// never rewrites a login in progress.
+fn chosen_locale(request: &Request) -> Option<Locale> {
+    cookie(request, LANG_COOKIE, true)
+        .or_else(|| cookie(request, LANG_COOKIE, false))
+        .and_then(Locale::parse)
+}
+
+/// The transaction with the citizen's chosen language, if any.
+fn in_chosen_locale(request: &Request, mut tx: Box<LoginTx>) -> Box<LoginTx> {
+    if let Some(locale) = chosen_locale(request) {
+        tx.locale = locale.as_str().to_owned();
+    }
+    tx
 }
 
 fn service_name(client: &Client, locale: Locale) -> &str {
@@ -85,7 +101,24 @@ pub async fn authorize(
         }
     };
     let locale = Locale::negotiate(params.get("ui_locales"));
-    let existing = cookie(request, BROWSER_COOKIE).map(str::to_owned);
+    // Every request stores a login for a while: one address may not make too many.
+    let ip = client_ip(request, &provider.settings.trusted_proxies);
+    match provider
+        .otp
+        .limit("authorize_ip", &ip, provider.settings.authorize_rate_per_ip)
+        .await
+    {
+        Ok(None) => {}
+        Ok(Some(retry_after_secs)) => {
+            return error_page(locale, None, &ErrorKind::RateLimited { retry_after_secs });
+        }
+        Err(error) => {
+            tracing::warn!(%error, "rate limit unavailable");
+            return error_page(locale, None, &ErrorKind::Internal);
+        }
+    }
+    let existing =
+        cookie(request, BROWSER_COOKIE, provider.settings.secure_cookies).map(str::to_owned);
     let browser = match &existing {
         Some(value) => value.clone(),
         None => match jose::random_token(32) {
@@ -94,7 +127,11 @@ pub async fn authorize(
         },
     };
     let step = provider
-        .authorize(params, &browser, cookie(request, SESSION_COOKIE))
+        .authorize(
+            params,
+            &browser,
+            cookie(request, SESSION_COOKIE, provider.settings.secure_cookies),
+        )
         .await;
     let mut response = match step {
         Ok(Step::Refused { error, client }) => refused_page(&error, client.as_deref(), locale),
@@ -229,16 +266,18 @@ fn failure_page(failure: &LoginFailure, locale: Locale, client: Option<&Client>)
 
 fn page_step(
     provider: &Provider,
+    request: &Request,
     step: Result<PageStep, LoginFailure>,
-    locale: Locale,
 ) -> Response {
     let secure = provider.settings.secure_cookies;
+    let locale = chosen_locale(request).unwrap_or_default();
     match step {
         Ok(PageStep::Show {
             tx,
             client,
             message,
         }) => {
+            let tx = in_chosen_locale(request, tx);
             let mut response = render(&tx, &client, message.as_ref(), None);
             if matches!(
                 message,
@@ -286,31 +325,40 @@ pub async fn login_page(
     Path(id): Path<String>,
     Data(provider): Data<&Arc<Provider>>,
 ) -> Response {
-    let mut tx = match provider
+    let tx = match provider
         .logins
-        .load(&id, cookie(request, BROWSER_COOKIE))
+        .load(
+            &id,
+            cookie(request, BROWSER_COOKIE, provider.settings.secure_cookies),
+        )
         .await
     {
-        Ok(tx) => tx,
+        Ok(tx) => Box::new(tx),
         Err(error) => return failure_page(&error.into(), Locale::default(), None),
     };
-    let lang = request
+    let switched = request
         .params::<LangQuery>()
         .unwrap_or_default()
         .lang
         .and_then(|l| Locale::parse(&l));
-    if let Some(lang) = lang
-        && lang.as_str() != tx.locale
-    {
-        tx.locale = lang.as_str().to_owned();
-        if let Err(error) = provider.logins.save(&tx).await {
-            tracing::warn!(%error, "cannot store the language choice");
-        }
+    let mut tx = in_chosen_locale(request, tx);
+    if let Some(locale) = switched {
+        tx.locale = locale.as_str().to_owned();
     }
-    match provider.client_of(&tx).await {
+    let mut response = match provider.client_of(&tx).await {
         Ok(client) => render(&tx, &client, None, None),
         Err(failure) => failure_page(&failure, locale_of(&tx), None),
+    };
+    if let Some(locale) = switched {
+        set_cookie(
+            &mut response,
+            LANG_COOKIE,
+            locale.as_str(),
+            provider.settings.secure_cookies,
+            None,
+        );
     }
+    response
 }
 
 /// Loads the transaction of a form post, checking browser and CSRF token.
@@ -322,7 +370,11 @@ async fn form_tx(
 ) -> Result<LoginTx, LoginFailure> {
     provider
         .logins
-        .load_for_form(id, cookie(request, BROWSER_COOKIE), form.get("csrf"))
+        .load_for_form(
+            id,
+            cookie(request, BROWSER_COOKIE, provider.settings.secure_cookies),
+            form.get("csrf"),
+        )
         .await
         .map_err(LoginFailure::from)
 }
@@ -356,7 +408,11 @@ pub async fn submit_number(
         }
         let typed = form.get("registry_number").unwrap_or_default().to_owned();
         let step = provider
-            .submit_number(tx, &typed, &client_ip(request))
+            .submit_number(
+                tx,
+                &typed,
+                &client_ip(request, &provider.settings.trusted_proxies),
+            )
             .await?;
         Ok((step, typed))
     }
@@ -370,12 +426,13 @@ pub async fn submit_number(
             },
             typed,
         )) => {
+            let tx = in_chosen_locale(request, tx);
             let mut response = render(&tx, &client, Some(&message), Some(&typed));
             response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
             response
         }
-        Ok((step, _)) => page_step(provider, Ok(step), Locale::default()),
-        Err(failure) => page_step(provider, Err(failure), Locale::default()),
+        Ok((step, _)) => page_step(provider, request, Ok(step)),
+        Err(failure) => page_step(provider, request, Err(failure)),
     }
 }
 
@@ -393,7 +450,7 @@ pub async fn resend(
         provider.resend(tx).await
     }
     .await;
-    page_step(provider, step, Locale::default())
+    page_step(provider, request, step)
 }
 
 /// `POST /login/{id}/code`.
@@ -407,12 +464,13 @@ pub async fn submit_code(
     let step = async {
         let form = form(request, body).await?;
         let tx = form_tx(provider, request, &id, &form).await?;
+        let previous = cookie(request, SESSION_COOKIE, provider.settings.secure_cookies);
         provider
-            .submit_code(tx, form.get("code").unwrap_or_default())
+            .submit_code(tx, form.get("code").unwrap_or_default(), previous)
             .await
     }
     .await;
-    page_step(provider, step, Locale::default())
+    page_step(provider, request, step)
 }
 
 /// `POST /login/{id}/consent`.
@@ -432,11 +490,15 @@ pub async fn consent(
             _ => return Err(LoginFailure::Forged),
         };
         provider
-            .consent(tx, allow, cookie(request, SESSION_COOKIE))
+            .consent(
+                tx,
+                allow,
+                cookie(request, SESSION_COOKIE, provider.settings.secure_cookies),
+            )
             .await
     }
     .await;
-    page_step(provider, step, Locale::default())
+    page_step(provider, request, step)
 }
 
 /// A logout waiting for the citizen's confirmation.
@@ -467,23 +529,16 @@ pub async fn logout(
     };
     let locale = Locale::negotiate(params.get("ui_locales"));
     let bad = |why: &str| refused_page(&PageError::BadRequest(why.to_owned()), None, locale);
-    // The hint may have expired: only its signature and issuer matter here.
-    let hint = match params.get("id_token_hint") {
-        Some(token) => {
-            let verified = Compact::parse(token).ok().and_then(|parsed| {
-                provider.tokens.keys().verify(&parsed).ok()?;
-                parsed
-                    .claims::<IdClaims>()
-                    .ok()
-                    .filter(|c| c.iss == provider.settings.issuer)
-            });
-            match verified {
-                Some(claims) => Some(claims),
-                None => return bad("id_token_hint is not an ID token DAN issued"),
-            }
-        }
-        None => None,
-    };
+    // The hint may have expired: only its signature and issuer matter here. A hint that does
+    // not verify (signed by a key withdrawn since, say) is ignored, and the citizen is asked.
+    let hint = params.get("id_token_hint").and_then(|token| {
+        let parsed = Compact::parse(token).ok()?;
+        provider.tokens.keys().verify(&parsed).ok()?;
+        parsed
+            .claims::<IdClaims>()
+            .ok()
+            .filter(|c| c.iss == provider.settings.issuer)
+    });
     let client_id = match (
         hint.as_ref().map(|h| h.aud.as_str()),
         params.get("client_id"),
@@ -508,7 +563,8 @@ pub async fn logout(
         None => None,
     };
     let state = params.get("state").map(str::to_owned);
-    let session_cookie = cookie(request, SESSION_COOKIE).map(str::to_owned);
+    let session_cookie =
+        cookie(request, SESSION_COOKIE, provider.settings.secure_cookies).map(str::to_owned);
     let session = match &session_cookie {
         Some(value) => provider.sessions.find(value).await.ok().flatten(),
         None => None,
@@ -522,7 +578,10 @@ pub async fn logout(
             client.as_ref(),
         );
     };
-    let confirmed_by_hint = hint.as_ref().is_some_and(|h| h.sid == session.sid);
+    let confirmed_by_hint = match (&hint, &client) {
+        (Some(hint), Some(client)) => hint.sid == provider.tokens.client_sid(client, &session.sid),
+        _ => false,
+    };
     if confirmed_by_hint {
         return finish_logout(
             provider,
@@ -597,7 +656,8 @@ pub async fn logout_confirm(
             .and_then(|bytes| serde_json::from_slice::<PendingLogout>(&bytes).ok()),
         None => None,
     };
-    let session_cookie = cookie(request, SESSION_COOKIE).map(str::to_owned);
+    let session_cookie =
+        cookie(request, SESSION_COOKIE, provider.settings.secure_cookies).map(str::to_owned);
     let bound = match (&pending, &session_cookie) {
         (Some(p), Some(c)) => bool::from(p.session.as_bytes().ct_eq(digest(c).as_bytes())),
         _ => false,

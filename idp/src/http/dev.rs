@@ -48,6 +48,7 @@ pub fn demo_client(issuer: &str) -> Option<Client> {
         jwks_uri: None,
         jwks: None,
         id_token_signing_alg: None,
+        audiences: Vec::new(),
         backchannel_logout_uri: None,
         require_par: false,
         skip_consent: false,

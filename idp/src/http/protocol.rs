@@ -188,7 +188,7 @@ async fn token_inner(
                     "a refresh keeps the scopes of the login; omit scope",
                 ));
             }
-            provider.tokens.rotate(&client, token).await
+            provider.refresh(&client, token).await
         }
         GrantType::ClientCredentials => client_credentials(provider, &client, &params),
     }
@@ -218,22 +218,28 @@ fn client_credentials(
         }
         scopes.push(scope.to_owned());
     }
-    let audience: Vec<String> = params
-        .get("audience")
-        .or_else(|| params.get("resource"))
-        .map(|a| {
-            a.split(' ')
+    // RFC 8707: only registered audiences; without a request, all of them (or DAN itself).
+    let audience: Vec<String> = match params.get("audience").or_else(|| params.get("resource")) {
+        Some(asked) => {
+            let asked: Vec<String> = asked
+                .split(' ')
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_else(|| vec![provider.settings.issuer.clone()]);
-    if audience.len() > 5 || audience.iter().any(|a| a.len() > 200) {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidRequest,
-            "at most 5 audiences of at most 200 characters",
-        ));
-    }
+                .collect();
+            if let Some(unknown) = asked.iter().find(|a| !client.audiences.contains(a)) {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidTarget,
+                    format!(
+                        "{} is not an audience of this client",
+                        unknown.chars().take(100).collect::<String>()
+                    ),
+                ));
+            }
+            asked
+        }
+        None if client.audiences.is_empty() => vec![provider.settings.issuer.clone()],
+        None => client.audiences.clone(),
+    };
     provider.tokens.client_token(client, &scopes, audience)
 }
 
@@ -367,7 +373,16 @@ pub async fn introspect(
         let token = params
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-        if let Ok(claims) = provider.tokens.verify_access(token).await {
+        // RFC 7662 4: a token is shown only to its own client, or to a resource server it
+        // names in `aud` (by client id or by a registered audience); to anyone else it is
+        // simply inactive.
+        if let Ok(claims) = provider.tokens.verify_access(token).await
+            && (claims.client_id == client.id.as_str()
+                || claims
+                    .aud
+                    .iter()
+                    .any(|a| a == client.id.as_str() || client.audiences.contains(a)))
+        {
             let mut body = serde_json::to_value(&claims)
                 .map_err(|e| OAuthError::internal("cannot encode claims", &e))?;
             if let Some(object) = body.as_object_mut() {

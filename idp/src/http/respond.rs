@@ -13,6 +13,8 @@ use crate::provider::AuthResponse;
 pub const BROWSER_COOKIE: &str = "dan_browser";
 /// The SSO session cookie.
 pub const SESSION_COOKIE: &str = "dan_session";
+/// The language chosen with the switch on the login pages.
+pub const LANG_COOKIE: &str = "dan_lang";
 
 /// A JSON body with `Cache-Control: no-store` (RFC 6749 5.1).
 pub fn json(status: StatusCode, body: &serde_json::Value) -> Response {
@@ -101,8 +103,20 @@ pub fn see_other(location: &str) -> Response {
         .body(Body::empty())
 }
 
-/// The value of cookie `name`.
-pub fn cookie<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+/// The name a cookie is sent under: with the `__Host-` prefix when cookies are `Secure`, so
+/// that no other site under the same parent domain can set or overwrite it (RFC 6265bis
+/// 4.1.3.2).
+fn cookie_name(name: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// The value of cookie `name` (under its `__Host-` name when `secure`).
+pub fn cookie<'a>(request: &'a Request, name: &str, secure: bool) -> Option<&'a str> {
+    let name = cookie_name(name, secure);
     request
         .headers()
         .get_all(header::COOKIE)
@@ -115,8 +129,9 @@ pub fn cookie<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
-/// Adds a `Set-Cookie`: HttpOnly, SameSite=Lax, Path=/, Secure unless `secure` is off;
-/// `max_age` None for a browser-session cookie, Some(0) to delete.
+/// Adds a `Set-Cookie`: HttpOnly, SameSite=Lax, Path=/, and `Secure` with the `__Host-`
+/// prefix unless `secure` is off (development over plain http); `max_age` None for a
+/// browser-session cookie, Some(0) to delete.
 pub fn set_cookie(
     response: &mut Response,
     name: &str,
@@ -124,7 +139,10 @@ pub fn set_cookie(
     secure: bool,
     max_age: Option<u64>,
 ) {
-    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    let mut cookie = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax",
+        cookie_name(name, secure)
+    );
     if secure {
         cookie.push_str("; Secure");
     }
@@ -140,28 +158,46 @@ pub fn set_cookie(
 /// `application/x-www-form-urlencoded`).
 pub async fn params(request: &Request, body: Body) -> Result<Params, OAuthError> {
     if request.method() == poem::http::Method::POST {
+        let bytes = body
+            .into_bytes()
+            .await
+            .map_err(|_| OAuthError::invalid_request("the body could not be read"))?;
         let form = request
             .content_type()
             .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+        // An empty POST (userinfo with only a bearer header, OpenID Connect Core 5.3.1) has
+        // no parameters; any other body must be a form.
+        if bytes.is_empty() {
+            return Ok(Params::default());
+        }
         if !form {
             return Err(OAuthError::invalid_request(
                 "the body must be application/x-www-form-urlencoded",
             ));
         }
-        let bytes = body
-            .into_bytes()
-            .await
-            .map_err(|_| OAuthError::invalid_request("the body could not be read"))?;
         Params::parse(&bytes)
     } else {
         Params::parse(request.uri().query().unwrap_or_default().as_bytes())
     }
 }
 
-/// The client's IP address, for rate limits.
-pub fn client_ip(request: &Request) -> String {
+/// The client's IP address, for rate limits: the peer, or — when the peer is one of the
+/// `trusted` proxies — the rightmost `X-Forwarded-For` entry that is not itself trusted.
+pub fn client_ip(request: &Request, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = request.remote_addr().as_socket_addr().map(|a| a.ip()) else {
+        return "unknown".to_owned();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
     request
-        .remote_addr()
-        .as_socket_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|entry| entry.trim().parse::<std::net::IpAddr>().ok())
+        .rfind(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+        .to_string()
 }

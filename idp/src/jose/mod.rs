@@ -166,20 +166,26 @@ pub fn decode(text: &str) -> Result<Vec<u8>, JoseError> {
         .map_err(|_| JoseError::Malformed("bad base64url"))
 }
 
-/// HMAC-SHA-256 of `data` under `key`.
+/// HMAC-SHA-256 of `data` under `key` (RFC 2104), on the `sha2` crate: it cannot fail.
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    // HMAC with SHA-256 cannot fail for in-memory keys; a failure leaves zeros, which no
-    // comparison accepts because callers compare against values made the same way.
-    if let Ok(key) = openssl::pkey::PKey::hmac(key)
-        && let Ok(mut signer) =
-            openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)
-        && signer.update(data).is_ok()
-        && let Ok(mac) = signer.sign_to_vec()
-    {
-        out.copy_from_slice(&mac);
+    use sha2::{Digest, Sha256};
+    const BLOCK: usize = 64;
+    let mut block = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
     }
-    out
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(data)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
 }
 
 /// `len` random bytes from the operating system's CSPRNG.
@@ -240,6 +246,19 @@ mod tests {
         assert_eq!(
             hex,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_6_with_a_long_key() {
+        let mac = hmac_sha256(
+            &[0xaa; 131],
+            b"Test Using Larger Than Block-Size Key - Hash Key First",
+        );
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
         );
     }
 

@@ -222,6 +222,18 @@ impl Tokens {
         }
     }
 
+    /// The session id `client` sees: a keyed hash of the session and the client's sector, so
+    /// that two agencies cannot link their pairwise subjects through a shared `sid`.
+    pub fn client_sid(&self, client: &Client, sid: &str) -> String {
+        let sector = client
+            .sector()
+            .unwrap_or_else(|| client.id.as_str().to_owned());
+        let input = format!("sid\0{sector}\0{sid}");
+        self.secrets
+            .keyed_id(Purpose::PairwiseSubject, input.as_bytes())[..22]
+            .to_owned()
+    }
+
     fn now(&self) -> i64 {
         self.clock.now().timestamp()
     }
@@ -259,7 +271,7 @@ impl Tokens {
             auth_time: grant.map(|g| g.auth_time),
             acr: grant.map(|g| g.acr.clone()),
             amr: grant.map(|g| g.amr.clone()),
-            sid: grant.map(|g| g.sid.clone()),
+            sid: grant.map(|g| self.client_sid(client, &g.sid)),
             ctx,
         };
         let token = self
@@ -287,7 +299,7 @@ impl Tokens {
             nonce: nonce.map(str::to_owned),
             acr: grant.acr.clone(),
             amr: grant.amr.clone(),
-            sid: grant.sid.clone(),
+            sid: self.client_sid(client, &grant.sid),
             azp: client.id.as_str().to_owned(),
         };
         let algorithm = client.id_token_signing_alg.unwrap_or(Algorithm::Es256);
@@ -418,7 +430,10 @@ impl Tokens {
             id: record.family_id.clone(),
             expires_at: record.family_expires_at,
         };
-        self.issue(client, &record.grant, None, Some(family)).await
+        // Scopes the client may no longer ask for are dropped from the new tokens.
+        let mut grant = record.grant.clone();
+        grant.scopes.retain(|s| client.allowed_scopes.contains(s));
+        self.issue(client, &grant, None, Some(family)).await
     }
 
     /// Checks an access token DAN issued: signature by a published key, `typ` at+jwt, issuer,

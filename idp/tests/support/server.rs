@@ -187,6 +187,7 @@ pub fn confidential_client(id: &str, redirect_uri: &str) -> (Client, ClientSecre
         jwks_uri: None,
         jwks: None,
         id_token_signing_alg: None,
+        audiences: Vec::new(),
         backchannel_logout_uri: None,
         require_par: false,
         skip_consent: false,

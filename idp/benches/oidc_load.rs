@@ -316,24 +316,27 @@ async fn sms_login_pages(
     Ok((entered, jar, verifier))
 }
 
+/// Redeems `code` for the relying party at the token endpoint.
+async fn redeem(s: &Setup, code: &str, verifier: &str) -> reqwest::Result<reqwest::Response> {
+    s.http
+        .post(format!("{}/token", s.base))
+        .basic_auth(&s.rp.0, Some(&s.rp.1))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", RP),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+}
+
 /// The complete SMS-code login: the pages, then (consent skipped: a first-party client) the
 /// redirect's code exchanged at the token endpoint.
 async fn sms_login_flow(s: &Setup) -> Result<(), &'static str> {
     let (entered, _, verifier) = sms_login_pages(s).await?;
     let code = code_of(&location(&entered).ok_or("code refused")?).ok_or("no code in redirect")?;
-    let token = s
-        .http
-        .post(format!("{}/token", s.base))
-        .basic_auth(&s.rp.0, Some(&s.rp.1))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", RP),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .send()
-        .await
-        .map_err(|_| "token")?;
+    let token = redeem(s, &code, &verifier).await.map_err(|_| "token")?;
     if token.status().is_success() {
         Ok(())
     } else {
@@ -362,19 +365,7 @@ fn exchange(s: Setup) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool
         let Some((code, verifier)) = s.codes.lock().unwrap().pop() else {
             return false;
         };
-        form_ok(
-            s.http
-                .post(format!("{}/token", s.base))
-                .basic_auth(&s.rp.0, Some(&s.rp.1))
-                .form(&[
-                    ("grant_type", "authorization_code"),
-                    ("code", code.as_str()),
-                    ("redirect_uri", RP),
-                    ("code_verifier", verifier.as_str()),
-                ])
-                .send()
-                .await,
-        )
+        form_ok(redeem(&s, &code, &verifier).await)
     })
 }
 
@@ -505,17 +496,7 @@ async fn main() {
     // A citizen's access token for userinfo and introspection.
     collect_codes(&setup, 16).await;
     let (code, verifier) = setup.codes.lock().unwrap().pop().unwrap();
-    let tokens: serde_json::Value = setup
-        .http
-        .post(format!("{}/token", setup.base))
-        .basic_auth(&setup.rp.0, Some(&setup.rp.1))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", RP),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .send()
+    let tokens: serde_json::Value = redeem(&setup, &code, &verifier)
         .await
         .unwrap()
         .json()

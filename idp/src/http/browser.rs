@@ -289,11 +289,10 @@ fn page_step(
         }
         Ok(PageStep::Consent {
             tx,
-            client,
+            client: _,
             session_cookie,
         }) => {
             let mut response = see_other(&format!("/login/{}", tx.id));
-            drop(client);
             if let Some(value) = session_cookie {
                 set_cookie(&mut response, SESSION_COOKIE, &value, secure, None);
             }

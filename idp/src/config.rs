@@ -93,8 +93,9 @@ pub struct Config {
     pub login_rate_per_ip: u32,
     /// `IDP_AUTHORIZE_RATE_PER_IP`: authorization requests one IP address may make per minute.
     pub authorize_rate_per_ip: u32,
-    /// `IDP_TRUSTED_PROXIES`: load balancers whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `IDP_TRUSTED_PROXIES`: load balancers whose `X-Forwarded-For` names the client; `none`
+    /// when nodes face citizens directly. Production requires it to be set.
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     /// `IDP_SMS_URL` and friends: the SMS provider's HTTP API (required in production).
     pub sms: Option<SmsSettings>,
 }
@@ -543,14 +544,19 @@ impl Config {
                 .number("authorize_rate_per_ip")
                 .filter(|n| *n > 0)
                 .unwrap_or(300),
-            trusted_proxies: src
-                .parse("trusted_proxies", "IP addresses separated by commas", |v| {
+            trusted_proxies: src.parse(
+                "trusted_proxies",
+                "IP addresses separated by commas, or none",
+                |v| {
+                    if v == "none" {
+                        return Some(Vec::new());
+                    }
                     v.split(',')
                         .filter(|a| !a.trim().is_empty())
                         .map(|a| a.trim().parse().ok())
                         .collect::<Option<Vec<_>>>()
-                })
-                .unwrap_or_default(),
+                },
+            ),
             sms: Self::sms(src),
         }
     }
@@ -663,6 +669,12 @@ impl Config {
         refuse(
             self.sms.is_none() && !self.dev_outbox,
             "no SMS delivery: set IDP_SMS_URL",
+        );
+        refuse(
+            self.trusted_proxies.is_none(),
+            "an unset IDP_TRUSTED_PROXIES: behind a load balancer every citizen would share its \
+             address and its rate limits; list the balancers, or set it to none when the nodes \
+             face citizens directly",
         );
         refusals
     }
@@ -800,6 +812,7 @@ mod tests {
             "IDP_KEY_ENCRYPTION_KEY",
             "IDP_HASH_KEY",
             "IDP_SMS_URL",
+            "IDP_TRUSTED_PROXIES",
         ] {
             assert!(text.contains(name), "{name} missing from {text}");
         }
@@ -847,6 +860,7 @@ mod tests {
                 ("IDP_HASH_KEY", &format!("{}A", "B".repeat(42))),
                 ("IDP_SMS_URL", "https://sms.example.mn/send"),
                 ("IDP_SMS_AUTH_HEADER", "Bearer top-secret"),
+                ("IDP_TRUSTED_PROXIES", "10.0.0.1,10.0.0.2"),
             ]),
         )
         .unwrap();

@@ -217,7 +217,7 @@ pub async fn build_provider(
             lifetimes,
             login_rate_per_ip: config.login_rate_per_ip,
             authorize_rate_per_ip: config.authorize_rate_per_ip,
-            trusted_proxies: config.trusted_proxies.clone(),
+            trusted_proxies: config.trusted_proxies.clone().unwrap_or_default(),
             secure_cookies: !config.insecure_cookies,
             demo: config.demo_data,
         },

@@ -293,6 +293,22 @@ impl Provider {
             Some(cookie) => self.sessions.find(cookie).await?,
             None => None,
         };
+        // id_token_hint (OpenID Connect Core 3.1.2.1): a session of another citizen is not
+        // used, and with prompt=none that is login_required.
+        let hinted = match params.get("id_token_hint") {
+            None => None,
+            Some(token) => match self.hinted_subject(token, &client) {
+                Some(sub) => Some(sub),
+                None => {
+                    return Ok(Step::Respond(self.request_error(
+                        &request,
+                        OAuthError::invalid_request(
+                            "id_token_hint is not an ID token DAN issued to this client",
+                        ),
+                    )));
+                }
+            },
+        };
         let now = self.clock.now().timestamp();
         let required = request.acr.as_deref().and_then(level_rank).unwrap_or(0);
         let usable = session.as_ref().filter(|s| {
@@ -300,7 +316,10 @@ impl Provider {
                 .max_age
                 .is_none_or(|max| now - s.auth_time <= i64::try_from(max).unwrap_or(i64::MAX));
             let strong = !request.acr_essential || level_rank(&s.acr).unwrap_or(0) >= required;
-            !request.prompt.login && fresh && strong
+            let same_citizen = hinted
+                .as_ref()
+                .is_none_or(|sub| *sub == self.tokens.subject(&client, s.citizen_id));
+            !request.prompt.login && fresh && strong && same_citizen
         });
         let reachable = level_rank(SMS_ACR).unwrap_or(0);
         if usable.is_none() && request.acr_essential && required > reachable {
@@ -374,6 +393,15 @@ impl Provider {
                 })
             }
         }
+    }
+
+    /// The `sub` of an ID token DAN issued to `client` (expired ones included), if it is one.
+    fn hinted_subject(&self, token: &str, client: &Client) -> Option<String> {
+        let parsed = jose::Compact::parse(token).ok()?;
+        self.tokens.keys().verify(&parsed).ok()?;
+        let claims: crate::tokens::IdClaims = parsed.claims().ok()?;
+        (claims.iss == self.settings.issuer && claims.aud == client.id.as_str())
+            .then_some(claims.sub)
     }
 
     fn request_error(&self, request: &AuthRequest, error: OAuthError) -> AuthResponse {

@@ -789,6 +789,61 @@ async fn sso_serves_a_second_client_without_another_code(server: TestServer) {
     }
 }
 
+async fn an_id_token_hint_for_another_citizen_is_not_served_by_the_session_oidc_3_1_2_1(
+    server: TestServer,
+) {
+    let (secret, code, verifier, browser) = code_for(&server, "rp-one", &[]).await;
+    let (_, tokens) = redeem(&server, "rp-one", &secret, &code, &verifier).await;
+    let own = tokens["id_token"].as_str().unwrap().to_owned();
+    // The citizen's own hint: the session answers at once.
+    let (_, challenge) = pkce();
+    let seen = browser
+        .get(&authorize_url(
+            &server,
+            "rp-one",
+            RP,
+            &challenge,
+            &[("prompt", "none"), ("id_token_hint", &own)],
+        ))
+        .await;
+    assert!(query_of(&seen.location.unwrap()).contains_key("code"));
+    // A hint naming someone else: login_required, not this citizen's code.
+    let mut other = claims(&own);
+    other["sub"] = json!("someone-else");
+    let forged_for_test = server
+        .provider
+        .tokens
+        .keys()
+        .signer(idp::jose::Algorithm::Es256)
+        .unwrap()
+        .sign("JWT", &other)
+        .unwrap();
+    let seen = browser
+        .get(&authorize_url(
+            &server,
+            "rp-one",
+            RP,
+            &challenge,
+            &[("prompt", "none"), ("id_token_hint", &forged_for_test)],
+        ))
+        .await;
+    assert_eq!(query_of(&seen.location.unwrap())["error"], "login_required");
+    // A hint DAN did not sign is refused.
+    let seen = browser
+        .get(&authorize_url(
+            &server,
+            "rp-one",
+            RP,
+            &challenge,
+            &[("id_token_hint", "a.b.c")],
+        ))
+        .await;
+    assert_eq!(
+        query_of(&seen.location.unwrap())["error"],
+        "invalid_request"
+    );
+}
+
 async fn pairwise_subjects_differ_by_sector_and_public_ones_do_not(server: TestServer) {
     let (secret_a, code_a, verifier_a, browser) = code_for(&server, "rp-one", &[]).await;
     let (_, a) = redeem(&server, "rp-one", &secret_a, &code_a, &verifier_a).await;
@@ -1039,6 +1094,7 @@ on_both_backends!(
     an_essential_acr_above_sms_is_unmet_and_a_voluntary_one_gets_low,
     sso_serves_a_second_client_without_another_code,
     pairwise_subjects_differ_by_sector_and_public_ones_do_not,
+    an_id_token_hint_for_another_citizen_is_not_served_by_the_session_oidc_3_1_2_1,
     consent_denied_returns_access_denied,
     form_post_response_mode_posts_the_code,
     pushed_authorization_requests_rfc9126,

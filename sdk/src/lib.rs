@@ -1,8 +1,13 @@
-//! The Rust SDK for e-services that log citizens in through DAN.
+//! The Rust SDK for e-services and APIs that work with DAN.
 //!
-//! It will hold the relying-party client (authorization URL with PKCE, callback, ID token
-//! validation, refresh, logout), resource-server token verification, the admin client and a
-//! Digital ID device simulator. It depends on no server crate, so agencies can use it alone.
-//! It is a skeleton until the SDK issue.
+//! - [`resource_server`]: verifying DAN access tokens in an API (RFC 9068 JWTs against the
+//!   issuer's cached JWKS, or introspection), framework-free, with a poem extractor behind
+//!   the `poem` feature.
+//!
+//! The relying-party client (authorization URL with PKCE, callback, ID token validation,
+//! refresh, logout) is still to come. The SDK depends on no server crate, so agencies can use
+//! it alone.
 
 #![forbid(unsafe_code)]
+
+pub mod resource_server;

@@ -630,3 +630,51 @@ async fn without_the_outbox_there_is_no_development_route() {
         assert_eq!(status, 404, "{path}");
     }
 }
+
+async fn authorize_status(server: &TestServer, forwarded_for: &str) -> u16 {
+    reqwest::Client::new()
+        .get(server.url("/authorize?client_id=nobody"))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Behind a trusted load balancer the limit applies per citizen address (the rightmost
+/// untrusted `X-Forwarded-For` entry); from anyone else the header is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorize_limit_counts_the_forwarded_address_only_from_trusted_proxies() {
+    let behind = TestServer::start(
+        Backends::Embedded,
+        &[
+            ("IDP_AUTHORIZE_RATE_PER_IP", "2"),
+            ("IDP_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )
+    .await
+    .unwrap();
+    // A spoofed leftmost entry does not help: the balancer appended the real address.
+    for _ in 0..2 {
+        assert_eq!(authorize_status(&behind, "1.1.1.1, 10.0.0.1").await, 400);
+    }
+    assert_eq!(authorize_status(&behind, "2.2.2.2, 10.0.0.1").await, 429);
+    assert_eq!(
+        authorize_status(&behind, "10.0.0.2").await,
+        400,
+        "another citizen"
+    );
+
+    let direct = TestServer::start(Backends::Embedded, &[("IDP_AUTHORIZE_RATE_PER_IP", "2")])
+        .await
+        .unwrap();
+    for forwarded in ["10.0.0.1", "10.0.0.2"] {
+        assert_eq!(authorize_status(&direct, forwarded).await, 400);
+    }
+    assert_eq!(
+        authorize_status(&direct, "10.0.0.3").await,
+        429,
+        "an untrusted peer cannot pick its address"
+    );
+}

@@ -919,7 +919,8 @@ impl Provider {
         client: &Client,
         token: &str,
     ) -> Result<crate::tokens::TokenSet, OAuthError> {
-        if let Some(record) = self.tokens.find_refresh(token).await?
+        let record = self.tokens.find_refresh(token).await?;
+        if let Some(record) = &record
             && record.client_id == client.id.as_str()
             && !self
                 .citizen_may_log_in(CitizenId(record.citizen_id))
@@ -928,7 +929,7 @@ impl Provider {
             self.tokens.revoke_family(&record.family_id).await?;
             return Err(OAuthError::invalid_grant("the citizen may not log in"));
         }
-        self.tokens.rotate(client, token).await
+        self.tokens.rotate(client, record).await
     }
 
     /// Ends the SSO session a cookie names and notifies every client that took part

@@ -12,7 +12,7 @@ use idp::citizens::{CitizenStatus, RegistryNumber};
 use serde_json::Value;
 use support::server::{
     Backends, Browser, CITIZEN, LoginPage, TestServer, authorize_url, confidential_client, csrf,
-    log_in, pkce, query_of,
+    log_in, pkce, query_of, redeem, userinfo,
 };
 
 const RP: &str = "https://rp.example/cb";
@@ -245,21 +245,7 @@ async fn logout_with_a_hint_ends_the_session_and_returns_with_state(server: Test
     )
     .await;
     let code = query_of(&location)["code"].clone();
-    let tokens: Value = reqwest::Client::new()
-        .post(server.url("/token"))
-        .basic_auth("rp-one", Some(secret.expose()))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, tokens) = redeem(&server, ("rp-one", secret.expose()), RP, &code, &verifier).await;
     let hint = tokens["id_token"].as_str().unwrap();
     assert!(browser.cookie("dan_session").is_some());
     // A post-logout URI that is not registered is refused with a page.
@@ -443,30 +429,8 @@ async fn a_code_only_ever_logs_in_the_citizen_it_was_sent_for(server: TestServer
         .post(&browser, "consent", &[("decision", "allow")])
         .await;
     let code = query_of(&done.location.unwrap())["code"].clone();
-    let tokens: Value = reqwest::Client::new()
-        .post(server.url("/token"))
-        .basic_auth("rp-one", Some(secret.expose()))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let userinfo: Value = reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, tokens) = redeem(&server, ("rp-one", secret.expose()), RP, &code, &verifier).await;
+    let (_, userinfo) = userinfo(&server, tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(
         userinfo["given_name"], "Демо-Бат",
         "the first citizen, not the second"

@@ -11,37 +11,11 @@ use std::time::Duration;
 use idp::clients::{AuthMethod, ClientId, SubjectType};
 use serde_json::{Value, json};
 use support::server::{
-    Browser, LoginPage, Seen, TestServer, authorize_url, confidential_client, log_in, pkce,
-    query_of,
+    Browser, LoginPage, Seen, TestServer, authorize_url, confidential_client, http, log_in, pkce,
+    post_basic, query_of, userinfo,
 };
 
 const RP: &str = "https://rp.example/cb";
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// POSTs a form with Basic credentials; returns status and JSON body.
-async fn post_basic(
-    server: &TestServer,
-    path: &str,
-    client: (&str, &str),
-    form: &[(&str, &str)],
-) -> (u16, Value) {
-    let response = http()
-        .post(server.url(path))
-        .basic_auth(client.0, Some(client.1))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 /// Registers `id` (confidential, basic) and logs the demo citizen in; returns the client's
 /// secret, the code, the PKCE verifier and the browser (which holds the SSO session).
@@ -78,29 +52,7 @@ async fn redeem(
     code: &str,
     verifier: &str,
 ) -> (u16, Value) {
-    post_basic(
-        server,
-        "/token",
-        (id, secret),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", RP),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await
-}
-
-async fn userinfo(server: &TestServer, access_token: &str) -> (u16, Value) {
-    let response = http()
-        .get(server.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    support::server::redeem(server, (id, secret), RP, code, verifier).await
 }
 
 fn claims(jwt: &str) -> Value {

@@ -360,14 +360,18 @@ pub async fn login_page(
     response
 }
 
-/// Loads the transaction of a form post, checking browser and CSRF token.
-async fn form_tx(
+/// Reads a form posted to the login `id` and loads its transaction, checking the browser
+/// binding and the CSRF token.
+async fn posted(
     provider: &Provider,
     request: &Request,
+    body: Body,
     id: &str,
-    form: &Params,
-) -> Result<LoginTx, LoginFailure> {
-    provider
+) -> Result<(Params, LoginTx), LoginFailure> {
+    let form = params(request, body)
+        .await
+        .map_err(|_| LoginFailure::Forged)?;
+    let tx = provider
         .logins
         .load_for_form(
             id,
@@ -375,13 +379,8 @@ async fn form_tx(
             form.get("csrf"),
         )
         .await
-        .map_err(LoginFailure::from)
-}
-
-async fn form(request: &Request, body: Body) -> Result<Params, LoginFailure> {
-    params(request, body)
-        .await
-        .map_err(|_| LoginFailure::Forged)
+        .map_err(LoginFailure::from)?;
+    Ok((form, tx))
 }
 
 /// `POST /login/{id}/number`.
@@ -393,8 +392,7 @@ pub async fn submit_number(
     Data(provider): Data<&Arc<Provider>>,
 ) -> Response {
     let result = async {
-        let form = form(request, body).await?;
-        let tx = form_tx(provider, request, &id, &form).await?;
+        let (form, tx) = posted(provider, request, body, &id).await?;
         if tx.stage != Stage::Number {
             // A second submit of the first form: show where the login stands.
             let client = provider.client_of(&tx).await?;
@@ -444,8 +442,7 @@ pub async fn resend(
     Data(provider): Data<&Arc<Provider>>,
 ) -> Response {
     let step = async {
-        let form = form(request, body).await?;
-        let tx = form_tx(provider, request, &id, &form).await?;
+        let (_, tx) = posted(provider, request, body, &id).await?;
         provider.resend(tx).await
     }
     .await;
@@ -461,8 +458,7 @@ pub async fn submit_code(
     Data(provider): Data<&Arc<Provider>>,
 ) -> Response {
     let step = async {
-        let form = form(request, body).await?;
-        let tx = form_tx(provider, request, &id, &form).await?;
+        let (form, tx) = posted(provider, request, body, &id).await?;
         let previous = cookie(request, SESSION_COOKIE, provider.settings.secure_cookies);
         provider
             .submit_code(tx, form.get("code").unwrap_or_default(), previous)
@@ -481,8 +477,7 @@ pub async fn consent(
     Data(provider): Data<&Arc<Provider>>,
 ) -> Response {
     let step = async {
-        let form = form(request, body).await?;
-        let tx = form_tx(provider, request, &id, &form).await?;
+        let (form, tx) = posted(provider, request, body, &id).await?;
         let allow = match form.get("decision") {
             Some("allow") => true,
             Some("deny") => false,

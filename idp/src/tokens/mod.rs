@@ -394,13 +394,16 @@ impl Tokens {
 
     /// Exchanges a refresh token for its successor (RFC 6749 section 6, rotation per RFC 9700
     /// 4.14.2). A token that was already rotated revokes its whole family.
-    pub async fn rotate(&self, client: &Client, token: &str) -> Result<TokenSet, OAuthError> {
+    ///
+    /// `record` is the stored token, read by the caller ([`Tokens::find_refresh`]) so that it
+    /// can check the citizen first without a second read.
+    pub async fn rotate(
+        &self,
+        client: &Client,
+        record: Option<RefreshRecord>,
+    ) -> Result<TokenSet, OAuthError> {
         let now = self.clock.now();
-        let record = self
-            .refresh
-            .find(&digest(token))
-            .await?
-            .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+        let record = record.ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
         if record.client_id != client.id.as_str() {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was issued to another client",

@@ -12,6 +12,7 @@ use idp::clock::ManualClock;
 use idp::config::Config;
 use idp::provider::Provider;
 use idp::{http, server};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Which backends a test server runs on.
@@ -194,6 +195,67 @@ pub fn confidential_client(id: &str, redirect_uri: &str) -> (Client, ClientSecre
         enabled: true,
     };
     (client, secret)
+}
+
+/// An HTTP client that follows no redirects.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// POSTs a form to `path` with Basic credentials; returns the status and the JSON body.
+pub async fn post_basic(
+    server: &TestServer,
+    path: &str,
+    client: (&str, &str),
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let response = http()
+        .post(server.url(path))
+        .basic_auth(client.0, Some(client.1))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Redeems `code` at the token endpoint for `client` (id, secret).
+pub async fn redeem(
+    server: &TestServer,
+    client: (&str, &str),
+    redirect_uri: &str,
+    code: &str,
+    verifier: &str,
+) -> (u16, Value) {
+    post_basic(
+        server,
+        "/token",
+        client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
+/// Calls userinfo with a bearer token; returns the status and the JSON body.
+pub async fn userinfo(server: &TestServer, access_token: &str) -> (u16, Value) {
+    let response = http()
+        .get(server.url("/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// A PKCE pair: (verifier, S256 challenge).

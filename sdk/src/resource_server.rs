@@ -32,34 +32,23 @@
 //! # }
 //! ```
 
-mod cache;
 mod claims;
-mod error;
 mod introspection;
-mod keys;
 #[cfg(feature = "poem")]
 mod poem;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use self::cache::KeyCache;
 pub use self::claims::AccessToken;
-pub use self::error::VerifyError;
 pub use self::introspection::IntrospectionResponse;
-use self::keys::{Algorithm, KeySet};
 #[cfg(feature = "poem")]
 pub use self::poem::Bearer;
-
-/// The longest token accepted, in bytes: DAN's tokens are under 2 KiB.
-pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
-
-/// How long an HTTP request to the issuer may take.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::jwt;
+use crate::jwt::cache::KeyCache;
+use crate::jwt::keys::KeySet;
+pub use crate::jwt::{MAX_TOKEN_BYTES, VerifyError};
 
 /// What a resource server accepts. Start from [`ResourceServerConfig::new`]; the defaults are
 /// the safe ones.
@@ -172,15 +161,6 @@ impl std::fmt::Debug for ResourceServer {
     }
 }
 
-/// The JOSE header members this SDK reads (RFC 7515 4.1).
-#[derive(Deserialize)]
-struct Header {
-    alg: String,
-    typ: Option<String>,
-    kid: Option<String>,
-    crit: Option<Value>,
-}
-
 impl ResourceServer {
     /// A resource server that fetches the issuer's keys from its JWKS URI when first needed.
     pub fn new(config: ResourceServerConfig) -> Result<Self, VerifyError> {
@@ -227,51 +207,10 @@ impl ResourceServer {
         token: &str,
         now: SystemTime,
     ) -> Result<AccessToken, VerifyError> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(VerifyError::TooLarge {
-                limit: MAX_TOKEN_BYTES,
-            });
-        }
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(VerifyError::Malformed(
-                "a JWS has three dot-separated parts",
-            ));
-        };
-        let signing_input = &token[..header.len() + 1 + payload.len()];
-        let decode = |part: &str| URL_SAFE_NO_PAD.decode(part);
-        let (Ok(header), Ok(payload), Ok(signature)) =
-            (decode(header), decode(payload), decode(signature))
-        else {
-            return Err(VerifyError::Malformed(
-                "a part is not base64url without padding",
-            ));
-        };
-        let header: Header = serde_json::from_slice(&header)
-            .map_err(|_| VerifyError::Malformed("the header is not a JSON object with an alg"))?;
-        let alg = Algorithm::parse(&header.alg)
-            .ok_or_else(|| VerifyError::UnsupportedAlgorithm(printable(&header.alg)))?;
-        if !header.typ.as_deref().is_some_and(is_access_token_type) {
-            return Err(VerifyError::WrongType);
-        }
-        if header.crit.is_some() {
-            // RFC 7515 4.1.11: no extension is understood here.
-            return Err(VerifyError::Malformed("the header has crit extensions"));
-        }
-        let kid = header
-            .kid
-            .ok_or(VerifyError::Malformed("the header has no kid"))?;
-        let key = self.keys.key(&kid).await?;
-        if key.algorithm() != alg {
-            return Err(VerifyError::AlgorithmMismatch);
-        }
-        if signature.is_empty() || !key.verify(signing_input.as_bytes(), &signature) {
-            return Err(VerifyError::BadSignature);
-        }
-        let claims: Map<String, Value> = serde_json::from_slice(&payload)
-            .map_err(|_| VerifyError::Malformed("the claims are not a JSON object"))?;
+        let claims = jwt::verify_signed(token, &self.keys, |typ| {
+            typ.is_some_and(|typ| jwt::is_type(typ, "at+jwt"))
+        })
+        .await?;
         self.check_claims(claims, now)
     }
 
@@ -287,9 +226,7 @@ impl ResourceServer {
         if !token.aud.contains(&self.config.audience) {
             return Err(VerifyError::WrongAudience);
         }
-        let now = now
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let now = jwt::unix_seconds(now);
         let leeway = i64::try_from(self.config.leeway.as_secs()).unwrap_or(i64::MAX);
         if now >= token.exp.saturating_add(leeway) {
             return Err(VerifyError::Expired);
@@ -312,56 +249,13 @@ impl ResourceServer {
     }
 }
 
-/// `at+jwt`, with or without `application/`, in any case (RFC 9068 2.1, RFC 7515 4.1.9).
-fn is_access_token_type(typ: &str) -> bool {
-    let subtype = match (typ.get(..12), typ.get(12..)) {
-        (Some(prefix), Some(rest)) if prefix.eq_ignore_ascii_case("application/") => rest,
-        _ => typ,
-    };
-    subtype.eq_ignore_ascii_case("at+jwt")
-}
-
-/// An `alg` value fit for an error message: short and printable.
-fn printable(alg: &str) -> String {
-    alg.chars()
-        .take(16)
-        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
-        .collect()
-}
-
 fn http_client() -> Result<reqwest::Client, VerifyError> {
-    reqwest::Client::builder()
-        .timeout(HTTP_TIMEOUT)
-        .connect_timeout(HTTP_TIMEOUT)
-        .build()
-        .map_err(|_| VerifyError::InvalidConfig("the HTTP client cannot be built"))
+    crate::http::client().map_err(|_| VerifyError::InvalidConfig("the HTTP client cannot be built"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn at_jwt_type_is_matched_case_insensitively_rfc9068_2_1() {
-        for typ in [
-            "at+jwt",
-            "AT+JWT",
-            "application/at+jwt",
-            "Application/At+Jwt",
-        ] {
-            assert!(is_access_token_type(typ), "{typ}");
-        }
-        for typ in [
-            "JWT",
-            "jwt",
-            "application/jwt",
-            "at+jwt ",
-            "application/",
-            "é",
-        ] {
-            assert!(!is_access_token_type(typ), "{typ}");
-        }
-    }
 
     #[test]
     fn configuration_is_validated() {
@@ -379,12 +273,5 @@ mod tests {
         }
         let server = ResourceServer::new(ResourceServerConfig::new("https://dan.example/", "api"));
         assert!(server.is_ok());
-    }
-
-    #[test]
-    fn unsupported_algorithms_are_named_printably() {
-        assert_eq!(printable("none"), "none");
-        assert_eq!(printable("a\nb c"), "a?b?c");
-        assert_eq!(printable(&"x".repeat(100)).len(), 16);
     }
 }

@@ -3,7 +3,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::VerifyError;
+use crate::jwt::VerifyError;
+use crate::jwt::claims::{Claims, numeric_date};
 
 /// A verified DAN access token: who it speaks for, which client holds it, what it allows.
 ///
@@ -54,16 +55,12 @@ impl AccessToken {
     /// Reads the claims; every required claim of RFC 9068 2.2 must be there with its type.
     /// Returns the token and its `nbf`, if any.
     pub(crate) fn from_claims(
-        mut claims: Map<String, Value>,
+        claims: Map<String, Value>,
     ) -> Result<(Self, Option<i64>), VerifyError> {
-        let c = &mut claims;
-        let aud = match c.remove("aud") {
-            None => return Err(VerifyError::MissingClaim("aud")),
-            Some(Value::String(one)) => vec![one],
-            Some(Value::Array(many)) => strings(many, "aud")?,
-            Some(_) => return Err(VerifyError::MalformedClaim("aud")),
-        };
-        let scopes = optional_string(c, "scope")?
+        let mut c = Claims::new(claims);
+        let aud = c.audiences()?;
+        let scopes = c
+            .optional_string("scope")?
             .map(|s| {
                 s.split(' ')
                     .filter(|s| !s.is_empty())
@@ -71,86 +68,34 @@ impl AccessToken {
                     .collect()
             })
             .unwrap_or_default();
-        c.remove("ctx");
+        c.take("ctx");
         let token = Self {
-            iss: required(optional_string(c, "iss")?, "iss")?,
-            sub: required(optional_string(c, "sub")?, "sub")?,
-            client_id: required(optional_string(c, "client_id")?, "client_id")?,
+            iss: c.string("iss")?,
+            sub: c.string("sub")?,
+            client_id: c.string("client_id")?,
             scopes,
             aud,
-            exp: required(optional_time(c, "exp")?, "exp")?,
-            iat: required(optional_time(c, "iat")?, "iat")?,
-            jti: required(optional_string(c, "jti")?, "jti")?,
-            acr: optional_string(c, "acr")?,
-            amr: match c.remove("amr") {
-                None => None,
-                Some(Value::Array(many)) => Some(strings(many, "amr")?),
-                Some(_) => return Err(VerifyError::MalformedClaim("amr")),
-            },
-            auth_time: optional_time(c, "auth_time")?,
-            sid: optional_string(c, "sid")?,
+            exp: c.time("exp")?,
+            iat: c.time("iat")?,
+            jti: c.string("jti")?,
+            acr: c.optional_string("acr")?,
+            amr: c.optional_strings("amr")?,
+            auth_time: c.optional_time("auth_time")?,
+            sid: c.optional_string("sid")?,
             extra: Map::new(),
         };
-        let nbf = match c.get("nbf") {
+        let nbf = match c.peek("nbf") {
             None => None,
             Some(value) => Some(numeric_date(value).ok_or(VerifyError::MalformedClaim("nbf"))?),
         };
         Ok((
             Self {
-                extra: claims,
+                extra: c.rest(),
                 ..token
             },
             nbf,
         ))
     }
-}
-
-fn required<T>(value: Option<T>, name: &'static str) -> Result<T, VerifyError> {
-    value.ok_or(VerifyError::MissingClaim(name))
-}
-
-fn optional_string(
-    claims: &mut Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<String>, VerifyError> {
-    match claims.remove(name) {
-        None => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text)),
-        Some(_) => Err(VerifyError::MalformedClaim(name)),
-    }
-}
-
-fn optional_time(
-    claims: &mut Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<i64>, VerifyError> {
-    match claims.remove(name) {
-        None => Ok(None),
-        Some(value) => numeric_date(&value)
-            .map(Some)
-            .ok_or(VerifyError::MalformedClaim(name)),
-    }
-}
-
-/// A NumericDate (RFC 7519 2): seconds since the epoch, possibly with a fraction, which is
-/// dropped.
-fn numeric_date(value: &Value) -> Option<i64> {
-    value.as_i64().or_else(|| {
-        value
-            .as_f64()
-            .filter(|f| f.is_finite() && f.abs() < 1e15)
-            .map(|f| f.trunc() as i64)
-    })
-}
-
-fn strings(values: Vec<Value>, name: &'static str) -> Result<Vec<String>, VerifyError> {
-    values
-        .into_iter()
-        .map(|v| match v {
-            Value::String(text) => Ok(text),
-            _ => Err(VerifyError::MalformedClaim(name)),
-        })
-        .collect()
 }
 
 #[cfg(test)]

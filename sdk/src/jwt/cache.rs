@@ -5,10 +5,9 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, CACHE_CONTROL};
-
-use super::VerifyError;
+use super::error::VerifyError;
 use super::keys::{KeySet, PublicKey};
+use crate::http::{Fetch, get_capped};
 
 /// How long keys are kept when the issuer sends no `max-age`.
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
@@ -184,34 +183,14 @@ impl KeyCache {
 
 /// GETs the JWKS and reads how long it may be kept.
 async fn download(source: &Source) -> Result<(KeySet, Duration), VerifyError> {
-    let unavailable = |e: reqwest::Error| VerifyError::JwksUnavailable(e.without_url().to_string());
-    let mut response = source
-        .http
-        .get(&source.uri)
-        .header(ACCEPT, "application/jwk-set+json, application/json")
-        .send()
+    let accept = "application/jwk-set+json, application/json";
+    let (body, cache_control) = get_capped(&source.http, &source.uri, accept, MAX_JWKS_BYTES)
         .await
-        .map_err(unavailable)?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(VerifyError::JwksUnavailable(format!(
-            "HTTP status {status}"
-        )));
-    }
-    let max_age = max_age(
-        response
-            .headers()
-            .get(CACHE_CONTROL)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(unavailable)? {
-        if body.len() + chunk.len() > MAX_JWKS_BYTES {
-            return Err(VerifyError::BadJwks("the document is larger than 1 MiB"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((KeySet::parse(&body)?, max_age))
+        .map_err(|failure| match failure {
+            Fetch::Unavailable(reason) => VerifyError::JwksUnavailable(reason),
+            Fetch::TooLarge => VerifyError::BadJwks("the document is larger than 1 MiB"),
+        })?;
+    Ok((KeySet::parse(&body)?, max_age(cache_control.as_deref())))
 }
 
 /// How long a response may be kept according to its `Cache-Control` (RFC 9111 5.2.2.1),

@@ -16,7 +16,7 @@ use openssl::rsa::Rsa;
 use openssl::sign::Verifier;
 use serde_json::Value;
 
-use super::VerifyError;
+use super::error::VerifyError;
 
 /// The smallest RSA modulus accepted, in bits.
 const MIN_RSA_BITS: i32 = 2048;

@@ -1,7 +1,8 @@
 //! Why a token was refused, or why it could not be checked.
 
-/// Why [`ResourceServer::verify`](super::ResourceServer::verify) refused a token, or why it
-/// could not decide.
+/// Why a token was refused, or why it could not be checked: an access token by
+/// [`ResourceServer::verify`](crate::resource_server::ResourceServer::verify), an ID token or a
+/// logout token by the [`RelyingParty`](crate::relying_party::RelyingParty).
 ///
 /// Messages are precise but never contain the token. [`VerifyError::is_server_error`] and
 /// [`VerifyError::bearer_error`] say how to answer the client (RFC 6750 3.1).
@@ -23,8 +24,9 @@ pub enum VerifyError {
     /// The header names an algorithm this SDK does not accept (`none`, `HS256`, ...).
     #[error("unsupported algorithm {0:?}: only ES256, RS256 and EdDSA are accepted")]
     UnsupportedAlgorithm(String),
-    /// The header's `typ` is not `at+jwt`: this is not an access token (RFC 9068 2.1).
-    #[error("wrong token type: an access token must have typ at+jwt (RFC 9068 2.1)")]
+    /// The header's `typ` says this is another kind of token: access tokens have `at+jwt`
+    /// (RFC 9068 2.1), logout tokens `logout+jwt`, ID tokens `JWT` or none.
+    #[error("wrong token type (typ): this is not the kind of token expected here")]
     WrongType,
     /// No key in the issuer's JWKS has the header's `kid`, even after a refresh.
     #[error("unknown key: the issuer's JWKS has no key with this kid")]
@@ -59,6 +61,31 @@ pub enum VerifyError {
         /// The required scopes the token does not have.
         missing: Vec<String>,
     },
+    /// The ID token's `nonce` is not the one sent with the authorization request
+    /// (OIDC Core 3.1.3.7 step 11), or a logout token carries one.
+    #[error("the nonce does not match the login's")]
+    NonceMismatch,
+    /// The ID token has several audiences and `azp` is not this client (OIDC Core 3.1.3.7).
+    #[error("the ID token's authorized party (azp) is not this client")]
+    WrongAuthorizedParty,
+    /// The login's level of assurance (`acr`) is below the one asked for.
+    #[error("level of assurance {got:?} is below the {required} asked for")]
+    InsufficientAcr {
+        /// The level asked for.
+        required: String,
+        /// The level the ID token reports.
+        got: Option<String>,
+    },
+    /// `auth_time` is older than the `max_age` asked for (OIDC Core 3.1.2.1), or missing.
+    #[error("the citizen authenticated longer ago than max_age allows")]
+    AuthenticationTooOld,
+    /// A logout token without the back-channel logout event, or with neither `sub` nor `sid`
+    /// (OIDC Back-Channel Logout 1.0, 2.4).
+    #[error("not a back-channel logout token: {0}")]
+    NotALogoutToken(&'static str),
+    /// A single-use token (a logout token's `jti`) was presented again.
+    #[error("the token was already used")]
+    Replayed,
     /// The JWKS could not be fetched.
     #[error("the issuer's JWKS is unavailable: {0}")]
     JwksUnavailable(String),

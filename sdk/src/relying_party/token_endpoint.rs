@@ -1,0 +1,185 @@
+//! DAN's token and revocation endpoints, through the `oauth2` crate that `openidconnect` is
+//! built on: code exchange with the PKCE verifier, refresh, revocation, each with the client
+//! authentication the e-service registered.
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
+    ErrorResponse, ExtraTokenFields, HttpClientError, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, RevocationUrl, StandardRevocableToken, StandardTokenResponse,
+    TokenResponse as _, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use super::assertion::ASSERTION_TYPE;
+use super::discovery::ProviderInfo;
+use super::login::{Secret, Tokens};
+use super::{ClientAuth, LoginError, RelyingPartyConfig};
+use crate::jwt::unix_seconds;
+
+/// The token response's OpenID Connect field, kept as the raw JWS for the SDK's own verifier.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub(crate) struct IdTokenField {
+    id_token: Option<String>,
+}
+
+impl ExtraTokenFields for IdTokenField {}
+
+type TokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
+
+type OAuthClient<HasRevocationUrl> = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    HasRevocationUrl,
+    EndpointSet,
+>;
+
+/// One e-service's view of DAN's token endpoint.
+pub(crate) struct TokenEndpoint<'a> {
+    pub(crate) config: &'a RelyingPartyConfig,
+    pub(crate) info: &'a ProviderInfo,
+    pub(crate) http: &'a reqwest::Client,
+}
+
+impl TokenEndpoint<'_> {
+    fn client(&self) -> OAuthClient<EndpointNotSet> {
+        let client = oauth2::Client::new(ClientId::new(self.config.client_id.clone()))
+            .set_token_uri(TokenUrl::from_url(self.info.token_endpoint.clone()));
+        match &self.config.auth {
+            ClientAuth::SecretBasic(secret) => client
+                .set_client_secret(ClientSecret::new(secret.expose().to_owned()))
+                .set_auth_type(AuthType::BasicAuth),
+            ClientAuth::SecretPost(secret) => client
+                .set_client_secret(ClientSecret::new(secret.expose().to_owned()))
+                .set_auth_type(AuthType::RequestBody),
+            // client_id travels in the body, with the assertion added per request.
+            ClientAuth::PrivateKeyJwt(_) | ClientAuth::None => {
+                client.set_auth_type(AuthType::RequestBody)
+            }
+        }
+    }
+
+    /// `client_assertion_type` and `client_assertion`, for `private_key_jwt` only.
+    fn assertion(&self) -> Result<Option<[(&'static str, String); 2]>, LoginError> {
+        let ClientAuth::PrivateKeyJwt(key) = &self.config.auth else {
+            return Ok(None);
+        };
+        let audience = self.info.token_endpoint.as_str();
+        let jwt = key.assertion(&self.config.client_id, audience, SystemTime::now())?;
+        Ok(Some([
+            ("client_assertion_type", ASSERTION_TYPE.to_owned()),
+            ("client_assertion", jwt),
+        ]))
+    }
+
+    /// Redeems a code (RFC 6749 4.1.3) with its PKCE verifier (RFC 7636 4.5).
+    pub(crate) async fn exchange_code(
+        &self,
+        code: &str,
+        verifier: &Secret,
+    ) -> Result<Tokens, LoginError> {
+        let redirect = RedirectUrl::new(self.config.redirect_uri.clone())
+            .map_err(|_| LoginError::InvalidConfig("the redirect URI is not a URL"))?;
+        let client = self.client();
+        let mut request = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose().to_owned()))
+            .set_redirect_uri(Cow::Owned(redirect));
+        for (name, value) in self.assertion()?.into_iter().flatten() {
+            request = request.add_extra_param(name, value);
+        }
+        let response = request
+            .request_async(self.http)
+            .await
+            .map_err(token_error)?;
+        Ok(issued(response))
+    }
+
+    /// Redeems a refresh token (RFC 6749 6); DAN rotates it, so the old one is spent.
+    pub(crate) async fn refresh(&self, refresh_token: &Secret) -> Result<Tokens, LoginError> {
+        let client = self.client();
+        let token = RefreshToken::new(refresh_token.expose().to_owned());
+        let mut request = client.exchange_refresh_token(&token);
+        for (name, value) in self.assertion()?.into_iter().flatten() {
+            request = request.add_extra_param(name, value);
+        }
+        let response = request
+            .request_async(self.http)
+            .await
+            .map_err(token_error)?;
+        Ok(issued(response))
+    }
+
+    /// Revokes a token (RFC 7009 2.1). DAN answers 200 for tokens it does not know, too.
+    pub(crate) async fn revoke(&self, token: StandardRevocableToken) -> Result<(), LoginError> {
+        let Some(endpoint) = &self.info.revocation_endpoint else {
+            return Err(LoginError::BadDiscovery(
+                "it has no revocation_endpoint".to_owned(),
+            ));
+        };
+        let client = self
+            .client()
+            .set_revocation_url(RevocationUrl::from_url(endpoint.clone()));
+        let mut request = client
+            .revoke_token(token)
+            .map_err(|_| LoginError::InvalidConfig("the revocation endpoint is not https"))?;
+        for (name, value) in self.assertion()?.into_iter().flatten() {
+            request = request.add_extra_param(name, value);
+        }
+        request.request_async(self.http).await.map_err(token_error)
+    }
+}
+
+fn issued(response: TokenResponse) -> Tokens {
+    let now = unix_seconds(SystemTime::now());
+    Tokens {
+        access_token: Secret::new(response.access_token().secret().clone()),
+        refresh_token: response
+            .refresh_token()
+            .map(|t| Secret::new(t.secret().clone())),
+        id_token: response.extra_fields().id_token.clone().map(Secret::new),
+        expires_at: response
+            .expires_in()
+            .map(|d| now.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
+        scopes: response
+            .scopes()
+            .map(|scopes| scopes.iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Maps the `oauth2` crate's errors: DAN's OAuth errors keep their code; transport failures
+/// and 5xx are [`LoginError::Unavailable`]; anything unreadable is a bad response.
+fn token_error<T: ErrorResponse + 'static>(
+    error: RequestTokenError<HttpClientError<reqwest::Error>, T>,
+) -> LoginError {
+    match error {
+        RequestTokenError::ServerResponse(response) => {
+            let value = serde_json::to_value(&response).unwrap_or_default();
+            LoginError::Token {
+                error: value["error"].as_str().unwrap_or("unknown").to_owned(),
+                description: value["error_description"].as_str().map(str::to_owned),
+            }
+        }
+        RequestTokenError::Request(failure) => LoginError::Unavailable(match failure {
+            HttpClientError::Reqwest(inner) => inner.without_url().to_string(),
+            other => other.to_string(),
+        }),
+        RequestTokenError::Parse(failure, _) => {
+            LoginError::BadResponse(format!("the token response is malformed: {failure}"))
+        }
+        RequestTokenError::Other(reason) => LoginError::Unavailable(reason),
+    }
+}

@@ -1,0 +1,255 @@
+//! DAN as the tests run it: the real `idp` binary, configured through its environment, on a
+//! [`Backend`]. A [`Deployment`] is one DAN (one issuer, one database, one set of keys); it can
+//! run several [`Idp`] nodes, as production does behind a load balancer.
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+use tokio::process::Command;
+
+use crate::processes::{Process, binary, free_port};
+
+/// Where DAN keeps its state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: SQLite under the data directory, short-lived state in process.
+    Embedded,
+    /// PostgreSQL (a fresh database per deployment) and Redis (a fresh key prefix), from
+    /// `DAN_TEST_POSTGRES_URL` and `DAN_TEST_REDIS_URL`.
+    PostgresRedis,
+}
+
+/// One DAN: its issuer, its data directory, its database and keys, shared by its nodes.
+pub struct Deployment {
+    /// The backend.
+    pub backend: Backend,
+    /// The issuer URL, `http://127.0.0.1:<port of the first node>`.
+    pub issuer: String,
+    issuer_port: u16,
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Deployment {
+    /// Prepares a deployment: for PostgreSQL, creates its database and applies the migrations
+    /// with `idp migrate`, as an operator would. `None` (skip) when the backend's servers are
+    /// not configured, unless `DAN_TEST_REQUIRE_SERVERS=1`.
+    pub async fn new(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let issuer_port = free_port();
+        let issuer = format!("http://127.0.0.1:{issuer_port}");
+        let mut env = vec![
+            ("IDP_ISSUER".to_owned(), issuer.clone()),
+            (
+                "IDP_DATA_DIR".to_owned(),
+                dir.path().join("data").display().to_string(),
+            ),
+            ("IDP_LOG_FORMAT".to_owned(), "json".to_owned()),
+        ];
+        if backend == Backend::PostgresRedis {
+            let (Ok(postgres), Ok(redis)) = (
+                std::env::var("DAN_TEST_POSTGRES_URL"),
+                std::env::var("DAN_TEST_REDIS_URL"),
+            ) else {
+                assert!(
+                    !crate::servers_required(),
+                    "DAN_TEST_POSTGRES_URL and DAN_TEST_REDIS_URL are needed \
+                     (DAN_TEST_REQUIRE_SERVERS=1)"
+                );
+                eprintln!("skipped: no DAN_TEST_POSTGRES_URL / DAN_TEST_REDIS_URL");
+                return None;
+            };
+            let name = format!("dan_e2e_{}", uuid::Uuid::new_v4().simple());
+            create_database(&postgres, &name).await;
+            let database = match postgres.rsplit_once('/') {
+                Some((server, _)) => format!("{server}/{name}"),
+                None => panic!("DAN_TEST_POSTGRES_URL has no database path"),
+            };
+            let key = |byte: u8| URL_SAFE_NO_PAD.encode([byte; 32]);
+            env.extend([
+                ("IDP_DATABASE_URL".to_owned(), database),
+                ("IDP_REDIS_URL".to_owned(), redis),
+                ("IDP_REDIS_PREFIX".to_owned(), name.clone()),
+                // Every node of one DAN shares its secrets (ARCHITECTURE: stateless nodes).
+                ("IDP_KEY_ENCRYPTION_KEY".to_owned(), key(7)),
+                ("IDP_HASH_KEY".to_owned(), key(9)),
+            ]);
+        }
+        let deployment = Self {
+            backend,
+            issuer,
+            issuer_port,
+            dir,
+            env,
+        };
+        if backend == Backend::PostgresRedis {
+            let migrated = deployment.cli(&["migrate"]).await;
+            assert!(
+                migrated.status.success(),
+                "idp migrate failed: {}",
+                String::from_utf8_lossy(&migrated.stderr)
+            );
+        }
+        Some(deployment)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(binary("idp"));
+        command.args(args).current_dir(self.dir.path());
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("IDP_")) {
+            command.env_remove(name);
+        }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
+    /// Runs an `idp` command-line command against this deployment.
+    pub async fn cli(&self, args: &[&str]) -> Output {
+        let run = self.command(args).kill_on_drop(true).output();
+        tokio::time::timeout(Duration::from_secs(60), run)
+            .await
+            .unwrap_or_else(|_| panic!("idp {args:?} did not finish within 60 s"))
+            .expect("run idp")
+    }
+
+    /// Registers a client with `idp clients add <args> --json`; returns its secret, if the
+    /// method has one.
+    pub async fn add_client(&self, args: &[&str]) -> Option<String> {
+        let mut all = vec!["clients", "add", "--json"];
+        all.extend_from_slice(args);
+        let output = self.cli(&all).await;
+        assert!(
+            output.status.success(),
+            "idp clients add failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let printed: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "clients add --json prints JSON ({e}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
+        });
+        printed["client_secret"].as_str().map(str::to_owned)
+    }
+
+    /// Starts a node: the first one listens on the issuer's port, the others on ports of
+    /// their own (as behind a load balancer, they all carry the one issuer).
+    pub async fn start_node(&self, extra_env: &[(&str, &str)]) -> Idp {
+        let port = if std::net::TcpListener::bind(("127.0.0.1", self.issuer_port)).is_ok() {
+            self.issuer_port
+        } else {
+            free_port()
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let mut command = self.command(&[]);
+        command
+            .env("IDP_LISTEN", format!("127.0.0.1:{port}"))
+            .env("IDP_ADMIN_LISTEN", format!("127.0.0.1:{}", free_port()))
+            .envs(extra_env.iter().copied());
+        let log = self.dir.path().join(format!("idp-{port}.log"));
+        let mut process = Process::spawn("idp", command, &log);
+        process.wait_until_answering(&format!("{url}/readyz")).await;
+        Idp {
+            url,
+            process,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// The deployment's directory (logs, data).
+    pub fn dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+}
+
+/// Creates a database with `psql`, from the server's administrative URL.
+async fn create_database(admin_url: &str, name: &str) {
+    let psql = ["psql"]
+        .into_iter()
+        .map(PathBuf::from)
+        .chain(
+            std::fs::read_dir("/usr/lib/postgresql")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path().join("bin/psql")),
+        )
+        .find(|path| {
+            std::process::Command::new(path)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("psql is installed with PostgreSQL");
+    let output = Command::new(psql)
+        .args([admin_url, "-v", "ON_ERROR_STOP=1", "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .await
+        .expect("run psql");
+    assert!(
+        output.status.success(),
+        "CREATE DATABASE failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// One running `idp` node; stopped when dropped.
+pub struct Idp {
+    /// The node's own URL (the issuer's, for the first node).
+    pub url: String,
+    process: Process,
+    http: reqwest::Client,
+}
+
+impl Idp {
+    /// `url` + `path`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// The node's log so far, for failure messages.
+    pub fn log(&self) -> String {
+        self.process.output()
+    }
+
+    /// The SMS messages this node's development outbox holds for `phone`, newest first.
+    pub async fn outbox(&self, phone: &str) -> Vec<Value> {
+        let response = self
+            .http
+            .get(self.at("/dev/outbox"))
+            .query(&[("to", phone)])
+            .send()
+            .await
+            .expect("the development outbox answers");
+        response.json().await.expect("the outbox is JSON")
+    }
+
+    /// Waits until `phone` has more than `seen` messages; the newest one's six-digit code.
+    pub async fn new_code(&self, phone: &str, seen: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let messages = self.outbox(phone).await;
+            if messages.len() > seen {
+                let text = messages[0]["text"].as_str().unwrap_or_default();
+                let digits: String = text
+                    .chars()
+                    .skip_while(|c| !c.is_ascii_digit())
+                    .take(6)
+                    .collect();
+                assert_eq!(digits.len(), 6, "a six-digit code in the SMS {text:?}");
+                return digits;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no SMS reached {phone} within 15 s:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -185,10 +185,20 @@ impl Witness {
 
     /// Fails the test if the console logged errors.
     pub fn assert_console_clean(&self) {
+        self.assert_console_clean_except(None);
+    }
+
+    /// Fails the test if the console logged errors other than ones containing `expected`
+    /// (for example the `422` status of a form answered with its errors).
+    pub fn assert_console_clean_except(&self, expected: Option<&str>) {
+        let unexpected: Vec<&String> = self
+            .console_errors
+            .iter()
+            .filter(|e| expected.is_none_or(|text| !e.contains(text)))
+            .collect();
         assert!(
-            self.console_errors.is_empty(),
-            "the console stayed free of errors (CSP, scripts, loads): {:#?}",
-            self.console_errors
+            unexpected.is_empty(),
+            "the console stayed free of errors (CSP, scripts, loads): {unexpected:#?}"
         );
     }
 }

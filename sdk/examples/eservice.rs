@@ -109,7 +109,8 @@ fn page(app: &App, title: &str, body: &str) -> Response {
          <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:1rem auto;\
          padding:0 1rem;line-height:1.5}}pre{{white-space:pre-wrap;overflow-wrap:anywhere;\
          background:#f4f4f4;padding:.5rem}}a,button{{font-size:1.1rem}}\
-         th{{text-align:left;padding-right:1rem}}</style></head>\
+         th{{text-align:left;padding-right:1rem}}td{{overflow-wrap:anywhere}}\
+         table{{table-layout:fixed;width:100%}}</style></head>\
          <body><header><strong>{name}</strong></header><main><h1>{title}</h1>{body}</main>\
          </body></html>",
         title = escape(title),
@@ -172,8 +173,6 @@ async fn home(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
         ("Level (acr)", claims.acr.clone()),
         ("Methods (amr)", Some(claims.amr.join(" "))),
         ("Session (sid)", claims.sid.clone()),
-        ("Given name", claims.claim("given_name").map(str::to_owned)),
-        ("Family name", claims.claim("family_name").map(str::to_owned)),
     ];
     for (label, value) in rows {
         let value = value.unwrap_or_default();
@@ -182,6 +181,8 @@ async fn home(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
     body.push_str("</table>");
     match app.rp.userinfo(&login).await {
         Ok(info) => {
+            let name = info.claim("name").unwrap_or("(no profile scope)");
+            let _ = write!(body, "<p id=\"name\">Hello, {}.</p>", escape(name));
             let json = serde_json::to_string_pretty(&info.claims).unwrap_or_default();
             let _ = write!(
                 body,

@@ -126,7 +126,9 @@ impl LoginFlow {
     pub async fn start(browser: &HttpBrowser, authorize: &str) -> Self {
         let start = browser.get(authorize).await;
         assert_eq!(start.status, 303, "authorize: {}", start.body);
-        let path = start.location.expect("authorize redirects to the login page");
+        let path = start
+            .location
+            .expect("authorize redirects to the login page");
         assert!(path.starts_with("/login/"), "a login page: {path}");
         let origin = origin(authorize);
         let page = browser.get(&format!("{origin}{path}")).await;

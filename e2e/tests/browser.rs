@@ -40,9 +40,16 @@ async fn log_in_at(
 ) -> String {
     let (number, phone) = CITIZEN;
     browser.goto(&service.at("/")).await.unwrap();
-    wait_for(browser, Locator::Id("login")).await.click().await.unwrap();
-    let number_field =
-        wait_for(browser, Locator::XPath(&field_labelled("Регистрийн дугаар"))).await;
+    wait_for(browser, Locator::Id("login"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let number_field = wait_for(
+        browser,
+        Locator::XPath(&field_labelled("Регистрийн дугаар")),
+    )
+    .await;
     let seen = dan.outbox(phone).await.len();
     number_field.send_keys(number).await.unwrap();
     witness.page(browser, "registry-number").await;
@@ -108,7 +115,11 @@ async fn sso_and_single_logout(backend: Backend) {
     // The second e-service: single sign-on, so no number and no code, only its consent.
     let sent = dan.outbox(CITIZEN.1).await.len();
     browser.goto(&tax.at("/")).await.unwrap();
-    wait_for(&browser, Locator::Id("login")).await.click().await.unwrap();
+    wait_for(&browser, Locator::Id("login"))
+        .await
+        .click()
+        .await
+        .unwrap();
     consent(&browser, &mut witness, &tax).await;
     assert_logged_in(&browser, &tax).await;
     witness.page(&browser, "tax-logged-in").await;
@@ -120,7 +131,11 @@ async fn sso_and_single_logout(backend: Backend) {
 
     // Logging out at the first ends DAN's session, and DAN tells the second (back-channel).
     browser.goto(&benefits.at("/")).await.unwrap();
-    wait_for(&browser, Locator::Id("logout")).await.click().await.unwrap();
+    wait_for(&browser, Locator::Id("logout"))
+        .await
+        .click()
+        .await
+        .unwrap();
     wait_for_path(&browser, "/logged-out").await;
     assert_eq!(text_of(&browser, "#status").await, "You have logged out.");
     witness.page(&browser, "benefits-logged-out").await;
@@ -132,8 +147,16 @@ async fn sso_and_single_logout(backend: Backend) {
     witness.page(&browser, "tax-ended-by-dan").await;
 
     // DAN's session is gone: logging in again asks for the registry number.
-    wait_for(&browser, Locator::Id("login")).await.click().await.unwrap();
-    wait_for(&browser, Locator::XPath(&field_labelled("Регистрийн дугаар"))).await;
+    wait_for(&browser, Locator::Id("login"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &browser,
+        Locator::XPath(&field_labelled("Регистрийн дугаар")),
+    )
+    .await;
     witness.page(&browser, "login-again").await;
     witness.assert_console_clean();
     browser.close().await.unwrap();
@@ -204,8 +227,11 @@ async fn the_whole_login_is_done_with_the_keyboard_alone_on_a_phone_sized_screen
     let link = tab_to(&browser, "the login link", |_, id, _, _| id == "login").await;
     link.send_keys(&Key::Enter).await.unwrap();
 
-    let number_field =
-        wait_for(&browser, Locator::XPath(&field_labelled("Регистрийн дугаар"))).await;
+    let number_field = wait_for(
+        &browser,
+        Locator::XPath(&field_labelled("Регистрийн дугаар")),
+    )
+    .await;
     assert_fits_the_screen(&browser, "the registry number page").await;
     let seen = dan.outbox(phone).await.len();
     let field = tab_to(&browser, "the registry number field", |tag, _, _, name| {
@@ -259,10 +285,18 @@ async fn every_input_is_labelled_and_every_error_is_announced() {
     let browser = driver.browser(profile.path(), PHONE.0, PHONE.1).await;
     let mut witness = Witness::new(&driver, "labels_and_errors");
     browser.goto(&service.at("/")).await.unwrap();
-    wait_for(&browser, Locator::Id("login")).await.click().await.unwrap();
+    wait_for(&browser, Locator::Id("login"))
+        .await
+        .click()
+        .await
+        .unwrap();
 
     // Latin letters where Cyrillic ones belong: a clear, announced error.
-    let field = wait_for(&browser, Locator::XPath(&field_labelled("Регистрийн дугаар"))).await;
+    let field = wait_for(
+        &browser,
+        Locator::XPath(&field_labelled("Регистрийн дугаар")),
+    )
+    .await;
     assert_every_input_labelled(&browser, "the registry number page").await;
     field.send_keys("UB90010112").await.unwrap();
     field.send_keys(&Key::Enter).await.unwrap();
@@ -270,7 +304,11 @@ async fn every_input_is_labelled_and_every_error_is_announced() {
     witness.page(&browser, "number-error").await;
 
     // A wrong code: announced too, and the field says so.
-    let field = wait_for(&browser, Locator::XPath(&field_labelled("Регистрийн дугаар"))).await;
+    let field = wait_for(
+        &browser,
+        Locator::XPath(&field_labelled("Регистрийн дугаар")),
+    )
+    .await;
     field.clear().await.unwrap();
     let seen = dan.outbox(CITIZEN.1).await.len();
     field.send_keys(CITIZEN.0).await.unwrap();
@@ -309,7 +347,11 @@ async fn assert_every_input_labelled(browser: &Client, page: &str) {
         .await
         .unwrap();
     assert!(inputs.as_u64().unwrap() > 0, "{page} has inputs");
-    assert_eq!(unlabelled, Value::Array(vec![]), "unlabelled inputs on {page}");
+    assert_eq!(
+        unlabelled,
+        Value::Array(vec![]),
+        "unlabelled inputs on {page}"
+    );
 }
 
 /// The page has an error summary announced on load (`role="alert"`) linking to the field, and
@@ -333,7 +375,10 @@ async fn assert_error_announced(browser: &Client, field_name: &str) {
         .await
         .unwrap();
     let id = report["id"].as_str().unwrap();
-    assert_eq!(report["invalid"], "true", "{field_name} is aria-invalid: {report}");
+    assert_eq!(
+        report["invalid"], "true",
+        "{field_name} is aria-invalid: {report}"
+    );
     let described_by: Vec<&str> = report["describedby"].as_str().unwrap().split(' ').collect();
     assert!(
         described_by.contains(&format!("{id}-error").as_str()),

@@ -36,7 +36,10 @@ async fn relying_party_on(node: &Idp, config: &RelyingPartyConfig) -> RelyingPar
 
 /// The callback parameters of a redirect to the e-service.
 fn callback_of(location: &str) -> Callback {
-    assert!(location.starts_with(REDIRECT), "back at the e-service: {location}");
+    assert!(
+        location.starts_with(REDIRECT),
+        "back at the e-service: {location}"
+    );
     let url = Url::parse(location).unwrap();
     Callback::from_query(url.query().unwrap_or_default()).unwrap()
 }
@@ -90,8 +93,14 @@ async fn a_login_codes_and_refresh_tokens_move_freely_between_two_nodes() {
         .await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     let code = one.new_code(phone, seen).await;
-    let entered = flow.post(&browser, &two.url, "code", &[("code", &code)]).await;
-    assert_eq!(entered.status, 303, "node two takes node one's login: {}", entered.body);
+    let entered = flow
+        .post(&browser, &two.url, "code", &[("code", &code)])
+        .await;
+    assert_eq!(
+        entered.status, 303,
+        "node two takes node one's login: {}",
+        entered.body
+    );
     let consent_page = browser
         .get(&two.at(entered.location.as_deref().unwrap()))
         .await;
@@ -135,7 +144,10 @@ async fn a_login_codes_and_refresh_tokens_move_freely_between_two_nodes() {
         .finish_login(&pending, &callback_of(sso.location.as_deref().unwrap()))
         .await
         .unwrap();
-    assert!(login.claims.sid.is_some(), "the ID token names DAN's session");
+    assert!(
+        login.claims.sid.is_some(),
+        "the ID token names DAN's session"
+    );
 
     // Issued by node one, rotated by node two; the spent token replayed on node one is
     // detected and revokes the family, including node two's new token.

@@ -57,7 +57,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use oauth2::{AccessToken as OAuthAccessToken, RefreshToken, StandardRevocableToken};
 use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
     AuthUrl, AuthenticationContextClass, ClientId, CsrfToken, IssuerUrl, JsonWebKeySet,
@@ -573,15 +572,9 @@ impl RelyingParty {
         let info = self.discovery.get().await;
         let endpoint = self.token_endpoint(&info);
         if let Some(refresh) = &tokens.refresh_token {
-            let token = RefreshToken::new(refresh.expose().to_owned());
-            endpoint
-                .revoke(StandardRevocableToken::RefreshToken(token))
-                .await?;
+            endpoint.revoke(refresh, "refresh_token").await?;
         }
-        let access = OAuthAccessToken::new(tokens.access_token.expose().to_owned());
-        endpoint
-            .revoke(StandardRevocableToken::AccessToken(access))
-            .await
+        endpoint.revoke(&tokens.access_token, "access_token").await
     }
 
     /// The URL that ends the citizen's DAN session (OpenID Connect RP-Initiated Logout 1.0):

@@ -125,7 +125,7 @@ impl ClientKey {
         Ok(json!({ "keys": [jwk] }))
     }
 
-    /// A client assertion for `client_id` at `audience` (DAN's token endpoint), valid for a
+    /// A client assertion for `client_id` at `audience` (DAN's issuer), valid for a
     /// minute from `now`, with a fresh random `jti` (DAN refuses a replayed one).
     pub(crate) fn assertion(
         &self,

@@ -12,8 +12,7 @@ use oauth2::basic::{
 use oauth2::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
     ErrorResponse, ExtraTokenFields, HttpClientError, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, RevocationUrl, StandardRevocableToken, StandardTokenResponse,
-    TokenResponse as _, TokenUrl,
+    RequestTokenError, StandardRevocableToken, StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +32,7 @@ impl ExtraTokenFields for IdTokenField {}
 
 type TokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
 
-type OAuthClient<HasRevocationUrl> = oauth2::Client<
+type OAuthClient = oauth2::Client<
     BasicErrorResponse,
     TokenResponse,
     BasicTokenIntrospectionResponse,
@@ -42,7 +41,7 @@ type OAuthClient<HasRevocationUrl> = oauth2::Client<
     EndpointNotSet,
     EndpointNotSet,
     EndpointNotSet,
-    HasRevocationUrl,
+    EndpointNotSet,
     EndpointSet,
 >;
 
@@ -54,7 +53,7 @@ pub(crate) struct TokenEndpoint<'a> {
 }
 
 impl TokenEndpoint<'_> {
-    fn client(&self) -> OAuthClient<EndpointNotSet> {
+    fn client(&self) -> OAuthClient {
         let client = oauth2::Client::new(ClientId::new(self.config.client_id.clone()))
             .set_token_uri(TokenUrl::from_url(self.info.token_endpoint.clone()));
         match &self.config.auth {
@@ -76,7 +75,9 @@ impl TokenEndpoint<'_> {
         let ClientAuth::PrivateKeyJwt(key) = &self.config.auth else {
             return Ok(None);
         };
-        let audience = self.info.token_endpoint.as_str();
+        // The issuer, which DAN accepts at every endpoint (token, revocation, introspection),
+        // as the OAuth working group now recommends over the endpoint URL (RFC 7523bis).
+        let audience = self.info.issuer.as_str();
         let jwt = key.assertion(&self.config.client_id, audience, SystemTime::now())?;
         Ok(Some([
             ("client_assertion_type", ASSERTION_TYPE.to_owned()),
@@ -122,23 +123,57 @@ impl TokenEndpoint<'_> {
         Ok(issued(response))
     }
 
-    /// Revokes a token (RFC 7009 2.1). DAN answers 200 for tokens it does not know, too.
-    pub(crate) async fn revoke(&self, token: StandardRevocableToken) -> Result<(), LoginError> {
+    /// Revokes a token (RFC 7009 2.1) with its type hint. DAN answers 200 for tokens it
+    /// does not know, too. (Sent directly rather than through the `oauth2` crate, which
+    /// refuses a development issuer's `http` revocation endpoint.)
+    pub(crate) async fn revoke(&self, token: &Secret, hint: &str) -> Result<(), LoginError> {
         let Some(endpoint) = &self.info.revocation_endpoint else {
             return Err(LoginError::BadDiscovery(
                 "it has no revocation_endpoint".to_owned(),
             ));
         };
-        let client = self
-            .client()
-            .set_revocation_url(RevocationUrl::from_url(endpoint.clone()));
-        let mut request = client
-            .revoke_token(token)
-            .map_err(|_| LoginError::InvalidConfig("the revocation endpoint is not https"))?;
-        for (name, value) in self.assertion()?.into_iter().flatten() {
-            request = request.add_extra_param(name, value);
+        let mut form = vec![
+            ("token", token.expose().to_owned()),
+            ("token_type_hint", hint.to_owned()),
+        ];
+        let client_id = self.config.client_id.clone();
+        let mut request = self.http.post(endpoint.clone());
+        match &self.config.auth {
+            ClientAuth::SecretBasic(secret) => {
+                // RFC 6749 2.3.1: both parts form-encoded before Basic encoding.
+                let encode = |v: &str| {
+                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                };
+                request = request.basic_auth(encode(&client_id), Some(encode(secret.expose())));
+            }
+            ClientAuth::SecretPost(secret) => {
+                form.push(("client_id", client_id));
+                form.push(("client_secret", secret.expose().to_owned()));
+            }
+            ClientAuth::PrivateKeyJwt(_) | ClientAuth::None => {
+                form.push(("client_id", client_id));
+                form.extend(self.assertion()?.into_iter().flatten());
+            }
         }
-        request.request_async(self.http).await.map_err(token_error)
+        let response = request
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| LoginError::Unavailable(e.without_url().to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        if status.is_server_error() {
+            return Err(LoginError::Unavailable(format!(
+                "revocation: HTTP status {status}"
+            )));
+        }
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        Err(LoginError::Token {
+            error: body["error"].as_str().unwrap_or("unknown").to_owned(),
+            description: body["error_description"].as_str().map(str::to_owned),
+        })
     }
 }
 

@@ -1,5 +1,6 @@
-//! Access-token verifications per second on one thread with the JWKS cached (ES256, RS256),
-//! against the raw OpenSSL signature-verification rate for the same key and algorithm.
+//! Access-token and ID-token verifications per second on one thread with the JWKS cached
+//! (ES256, RS256), against the raw OpenSSL signature-verification rate for the same key and
+//! algorithm.
 //!
 //! ```text
 //! cargo bench -p dan-sdk --bench verify
@@ -8,13 +9,16 @@
 //!
 //! "Raw" is what the signature alone costs: SHA-256 of the signing input and the OpenSSL
 //! verification, with the signature already decoded. "SDK" is [`ResourceServer::verify`] on the
-//! whole token: size, base64url, header, key lookup, signature, claims, scopes.
+//! whole access token (size, base64url, header, key lookup, signature, claims, scopes), and
+//! `RelyingParty::verify_id_token` on a whole ID token (the same, then `iss`, `aud`, `azp`,
+//! `exp`, `iat`, `nonce`).
 
 use std::error::Error;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dan_sdk::relying_party::{ClientAuth, ProviderInfo, RelyingParty, RelyingPartyConfig};
 use dan_sdk::resource_server::{ResourceServer, ResourceServerConfig};
 use openssl::bn::{BigNum, BigNumContext};
 use openssl::ec::{EcGroup, EcKey};
@@ -30,6 +34,7 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 const ISSUER: &str = "https://dan.example";
 const AUDIENCE: &str = "https://api.agency.example";
+const NONCE: &str = "n-0S6_WzA2Mj";
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -81,6 +86,27 @@ impl Key {
         })
     }
 
+    /// A DAN-shaped ID token for `benefits-app`, valid for an hour.
+    fn id_token(&self) -> Result<String> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+        let header = json!({"alg": self.alg(), "kid": "k", "typ": "JWT"});
+        let claims = json!({
+            "iss": ISSUER, "sub": "Zk3mP0q9", "aud": "benefits-app", "exp": now + 3600,
+            "iat": now, "auth_time": now - 60, "nonce": NONCE, "acr": "low",
+            "amr": ["sms", "otp"], "sid": "s-5a6b7c8d9e0f",
+        });
+        self.signed(&header, &claims)
+    }
+
+    fn signed(&self, header: &Value, claims: &Value) -> Result<String> {
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        Ok(format!("{input}.{}", b64(&self.sign(input.as_bytes())?)))
+    }
+
     /// A DAN-shaped access token, valid for an hour.
     fn token(&self) -> Result<String> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
@@ -92,12 +118,7 @@ impl Key {
             "auth_time": now - 60, "acr": "urn:dan:loa:substantial", "amr": ["otp"],
             "sid": "s-5a6b7c8d9e0f", "ctx": "A".repeat(96),
         });
-        let input = format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
-        );
-        Ok(format!("{input}.{}", b64(&self.sign(input.as_bytes())?)))
+        self.signed(&header, &claims)
     }
 
     /// The raw check: hash and verify, the signature already decoded.
@@ -153,6 +174,60 @@ fn rate(duration: Duration, mut check: impl FnMut() -> bool) -> Result<f64> {
     Ok(count as f64 / start.elapsed().as_secs_f64())
 }
 
+/// Like [`rate`], for an asynchronous check.
+async fn async_rate<F, Fut>(duration: Duration, mut check: F) -> Result<f64>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if !check().await {
+            return Err("a check failed during warm-up".into());
+        }
+    }
+    let start = Instant::now();
+    let mut count = 0u64;
+    while start.elapsed() < duration {
+        for _ in 0..100 {
+            if !check().await {
+                return Err("a check failed".into());
+            }
+        }
+        count += 100;
+    }
+    Ok(count as f64 / start.elapsed().as_secs_f64())
+}
+
+/// A relying party for `benefits-app` with fixed provider metadata and keys: no network.
+fn relying_party(jwks: &str) -> Result<RelyingParty> {
+    let url = |path: &str| url::Url::parse(&format!("{ISSUER}{path}"));
+    let info = ProviderInfo {
+        issuer: ISSUER.to_owned(),
+        authorization_endpoint: url("/authorize")?,
+        token_endpoint: url("/token")?,
+        userinfo_endpoint: Some(url("/userinfo")?),
+        jwks_uri: url("/jwks")?,
+        revocation_endpoint: None,
+        end_session_endpoint: None,
+        iss_parameter_supported: true,
+        acr_values_supported: vec!["low".to_owned()],
+    };
+    let config = RelyingPartyConfig::new(
+        ISSUER,
+        "benefits-app",
+        "https://benefits.example/callback",
+        ClientAuth::None,
+    );
+    Ok(RelyingParty::with_provider(config, info, jwks)?)
+}
+
+fn report(alg: &str, token: &str, sdk: f64, raw: f64) {
+    println!(
+        "{alg:<6} {token:<7} {sdk:>14.0} {raw:>14.0} {:>7.1}%",
+        100.0 * sdk / raw
+    );
+}
+
 fn main() -> Result<()> {
     if !std::env::args().any(|a| a == "--bench") {
         // Run as a test (`cargo test --benches`): nothing to check.
@@ -171,36 +246,34 @@ fn main() -> Result<()> {
         Key::Es256(EcKey::generate(&group)?),
         Key::Rs256(PKey::from_rsa(Rsa::generate(2048)?)?),
     ];
-    println!("access-token verification, one thread, JWKS cached, {seconds} s per figure");
+    println!("token verification, one thread, JWKS cached, {seconds} s per figure");
     println!(
-        "{:<6} {:>14} {:>14} {:>8}",
-        "alg", "sdk verify/s", "raw openssl/s", "ratio"
+        "{:<6} {:<7} {:>14} {:>14} {:>8}",
+        "alg", "token", "sdk verify/s", "raw openssl/s", "ratio"
     );
     for key in &keys {
-        let token = key.token()?;
         let jwks = json!({"keys": [key.jwk()?]}).to_string();
+        let access_token = key.token()?;
         let config = ResourceServerConfig::new(ISSUER, AUDIENCE).require_scope("benefits:read");
         let server = ResourceServer::with_jwks(config, &jwks)?;
-        let raw = key.raw_verifier(&token)?;
-        let raw_rate = rate(duration, raw)?;
-        let sdk_rate = runtime.block_on(async {
-            let start = Instant::now();
-            let mut count = 0u64;
-            while start.elapsed() < duration {
-                for _ in 0..100 {
-                    server.verify(&token).await?;
-                }
-                count += 100;
-            }
-            Ok::<_, Box<dyn Error>>(count as f64 / start.elapsed().as_secs_f64())
+        let id_token = key.id_token()?;
+        let rp = relying_party(&jwks)?;
+        let raw_rate = rate(duration, key.raw_verifier(&access_token)?)?;
+        let access_rate = runtime.block_on(async {
+            async_rate(duration, || async {
+                server.verify(&access_token).await.is_ok()
+            })
+            .await
         })?;
-        println!(
-            "{:<6} {:>14.0} {:>14.0} {:>7.1}%",
-            key.alg(),
-            sdk_rate,
-            raw_rate,
-            100.0 * sdk_rate / raw_rate
-        );
+        report(key.alg(), "access", access_rate, raw_rate);
+        let raw_rate = rate(duration, key.raw_verifier(&id_token)?)?;
+        let id_rate = runtime.block_on(async {
+            async_rate(duration, || async {
+                rp.verify_id_token(&id_token, Some(NONCE)).await.is_ok()
+            })
+            .await
+        })?;
+        report(key.alg(), "id", id_rate, raw_rate);
     }
     Ok(())
 }

@@ -26,8 +26,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use dan_sdk::relying_party::{
-    Acr, Callback, ClientAuth, Login, LoginRequest, PendingLogin, RelyingParty,
-    RelyingPartyConfig, Secret,
+    Acr, Callback, ClientAuth, Login, LoginRequest, PendingLogin, RelyingParty, RelyingPartyConfig,
+    Secret,
 };
 use poem::http::{StatusCode, header};
 use poem::listener::TcpListener;
@@ -150,7 +150,11 @@ async fn home(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
     let id = session_id(request);
     let (login, csrf, ended) = match &id {
         Some(id) => app.with_session(id, |s| {
-            (s.login.clone(), s.csrf.clone(), std::mem::take(&mut s.ended_by_dan))
+            (
+                s.login.clone(),
+                s.csrf.clone(),
+                std::mem::take(&mut s.ended_by_dan),
+            )
         }),
         None => (None, String::new(), false),
     };
@@ -191,7 +195,11 @@ async fn home(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
             );
         }
         Err(error) => {
-            let _ = write!(body, "<p role=\"alert\">Userinfo failed: {}</p>", escape(&error.to_string()));
+            let _ = write!(
+                body,
+                "<p role=\"alert\">Userinfo failed: {}</p>",
+                escape(&error.to_string())
+            );
         }
     }
     let _ = write!(
@@ -230,10 +238,18 @@ fn failure(message: &str) -> String {
 #[handler]
 async fn callback(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
     let Some(id) = session_id(request) else {
-        return page(app, "Login failed", &failure("No login was started in this browser."));
+        return page(
+            app,
+            "Login failed",
+            &failure("No login was started in this browser."),
+        );
     };
     let Some(pending) = app.with_session(&id, |s| s.pending.take()) else {
-        return page(app, "Login failed", &failure("No login is pending; start again."));
+        return page(
+            app,
+            "Login failed",
+            &failure("No login is pending; start again."),
+        );
     };
     let callback = match Callback::from_query(request.uri().query().unwrap_or_default()) {
         Ok(callback) => callback,
@@ -320,10 +336,13 @@ async fn backchannel_logout(
     };
     let mut ended = 0;
     for session in sessions.values_mut() {
-        let matches = session.login.as_ref().is_some_and(|login| match &token.sid {
-            Some(sid) => login.claims.sid.as_ref() == Some(sid),
-            None => token.sub.as_ref() == Some(&login.claims.sub),
-        });
+        let matches = session
+            .login
+            .as_ref()
+            .is_some_and(|login| match &token.sid {
+                Some(sid) => login.claims.sid.as_ref() == Some(sid),
+                None => token.sub.as_ref() == Some(&login.claims.sub),
+            });
         if matches {
             session.login = None;
             session.ended_by_dan = true;

@@ -1,5 +1,6 @@
-//! `ResourceServer` against tokens and JWKS made here with OpenSSL, and a JWKS endpoint served
-//! by a tiny HTTP/1.1 server on a loopback port whose answer the tests change.
+//! `ResourceServer` against tokens and JWKS made with OpenSSL by the shared test signer
+//! (`support`), and a JWKS endpoint served by a tiny HTTP/1.1 server on a loopback port whose
+//! answer the tests change.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,17 +11,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dan_sdk::resource_server::{ResourceServer, ResourceServerConfig, VerifyError};
-use openssl::bn::{BigNum, BigNumContext};
-use openssl::ec::{EcGroup, EcKey};
-use openssl::ecdsa::EcdsaSig;
-use openssl::hash::{MessageDigest, hash};
-use openssl::nid::Nid;
-use openssl::pkey::{PKey, Private};
-use openssl::rsa::Rsa;
-use openssl::sign::Signer as OpenSslSigner;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+use self::support::{Signer, b64, jwks};
+
+mod support;
 
 const ISSUER: &str = "https://dan.example";
 const AUDIENCE: &str = "https://api.agency.example";
@@ -28,121 +25,6 @@ const NOW: u64 = 1_800_000_000;
 
 fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(NOW)
-}
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-// ---- a tiny test signer -------------------------------------------------------------------
-
-enum Key {
-    Ec(EcKey<Private>),
-    Rsa(PKey<Private>),
-    Ed(PKey<Private>),
-}
-
-struct Signer {
-    kid: String,
-    key: Key,
-}
-
-impl Signer {
-    fn es256(kid: &str) -> Self {
-        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-        let key = Key::Ec(EcKey::generate(&group).unwrap());
-        Self {
-            kid: kid.into(),
-            key,
-        }
-    }
-
-    fn rs256(kid: &str) -> Self {
-        let key = Key::Rsa(PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap());
-        Self {
-            kid: kid.into(),
-            key,
-        }
-    }
-
-    fn eddsa(kid: &str) -> Self {
-        let key = Key::Ed(PKey::generate_ed25519().unwrap());
-        Self {
-            kid: kid.into(),
-            key,
-        }
-    }
-
-    fn alg(&self) -> &'static str {
-        match self.key {
-            Key::Ec(_) => "ES256",
-            Key::Rsa(_) => "RS256",
-            Key::Ed(_) => "EdDSA",
-        }
-    }
-
-    fn jwk(&self) -> Value {
-        let mut jwk = match &self.key {
-            Key::Ec(key) => {
-                let mut ctx = BigNumContext::new().unwrap();
-                let (mut x, mut y) = (BigNum::new().unwrap(), BigNum::new().unwrap());
-                key.public_key()
-                    .affine_coordinates(key.group(), &mut x, &mut y, &mut ctx)
-                    .unwrap();
-                json!({"kty": "EC", "crv": "P-256",
-                       "x": b64(&x.to_vec_padded(32).unwrap()),
-                       "y": b64(&y.to_vec_padded(32).unwrap())})
-            }
-            Key::Rsa(key) => {
-                let rsa = key.rsa().unwrap();
-                json!({"kty": "RSA", "n": b64(&rsa.n().to_vec()), "e": b64(&rsa.e().to_vec())})
-            }
-            Key::Ed(key) => {
-                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&key.raw_public_key().unwrap())})
-            }
-        };
-        jwk["kid"] = json!(self.kid);
-        jwk["alg"] = json!(self.alg());
-        jwk["use"] = json!("sig");
-        jwk
-    }
-
-    fn signature(&self, input: &[u8]) -> Vec<u8> {
-        match &self.key {
-            Key::Ec(key) => {
-                let digest = hash(MessageDigest::sha256(), input).unwrap();
-                let sig = EcdsaSig::sign(&digest, key).unwrap();
-                let mut out = sig.r().to_vec_padded(32).unwrap();
-                out.extend(sig.s().to_vec_padded(32).unwrap());
-                out
-            }
-            Key::Rsa(key) => {
-                let mut signer = OpenSslSigner::new(MessageDigest::sha256(), key).unwrap();
-                signer.sign_oneshot_to_vec(input).unwrap()
-            }
-            Key::Ed(key) => {
-                let mut signer = OpenSslSigner::new_without_digest(key).unwrap();
-                signer.sign_oneshot_to_vec(input).unwrap()
-            }
-        }
-    }
-
-    fn header(&self) -> Value {
-        json!({"alg": self.alg(), "kid": self.kid, "typ": "at+jwt"})
-    }
-
-    fn sign_raw(&self, header: &Value, payload: &[u8]) -> String {
-        let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(payload));
-        format!("{input}.{}", b64(&self.signature(input.as_bytes())))
-    }
-
-    fn sign_with(&self, header: &Value, claims: &Value) -> String {
-        self.sign_raw(header, claims.to_string().as_bytes())
-    }
-
-    fn sign(&self, claims: &Value) -> String {
-        self.sign_with(&self.header(), claims)
-    }
 }
 
 fn claims() -> Value {
@@ -158,10 +40,6 @@ fn claims() -> Value {
 fn with(mut claims: Value, name: &str, value: Value) -> Value {
     claims[name] = value;
     claims
-}
-
-fn jwks(signers: &[&Signer]) -> String {
-    json!({ "keys": signers.iter().map(|s| s.jwk()).collect::<Vec<_>>() }).to_string()
 }
 
 fn config() -> ResourceServerConfig {

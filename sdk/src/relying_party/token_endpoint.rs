@@ -203,8 +203,14 @@ fn token_error<T: ErrorResponse + 'static>(
     match error {
         RequestTokenError::ServerResponse(response) => {
             let value = serde_json::to_value(&response).unwrap_or_default();
+            let error = value["error"].as_str().unwrap_or("unknown").to_owned();
+            // DAN's 500 and 503 answers (RFC 6749 4.1.2.1): try again later, not a refusal.
+            // The `oauth2` crate does not pass the status on, so the code decides.
+            if error == "server_error" || error == "temporarily_unavailable" {
+                return LoginError::Unavailable(format!("the token endpoint answered {error}"));
+            }
             LoginError::Token {
-                error: value["error"].as_str().unwrap_or("unknown").to_owned(),
+                error,
                 description: value["error_description"].as_str().map(str::to_owned),
             }
         }

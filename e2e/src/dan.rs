@@ -32,6 +32,24 @@ pub struct Deployment {
     issuer_port: u16,
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
+    /// The PostgreSQL server's URL and this deployment's database on it, dropped at the end.
+    database: Option<(String, String)>,
+    nodes_started: std::sync::atomic::AtomicUsize,
+}
+
+impl Drop for Deployment {
+    /// Drops the deployment's PostgreSQL database (its nodes are stopped by then, or are
+    /// disconnected by `FORCE`), so repeated runs do not pile databases up.
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.database {
+            let _ = std::process::Command::new(psql())
+                .args([server.as_str(), "-q", "-c"])
+                .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
 }
 
 impl Deployment {
@@ -42,6 +60,7 @@ impl Deployment {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let issuer_port = free_port();
         let issuer = format!("http://127.0.0.1:{issuer_port}");
+        let mut database = None;
         let mut env = vec![
             ("IDP_ISSUER".to_owned(), issuer.clone()),
             (
@@ -65,6 +84,7 @@ impl Deployment {
             };
             let name = format!("dan_e2e_{}", uuid::Uuid::new_v4().simple());
             create_database(&postgres, &name).await;
+            database = Some((postgres.clone(), name.clone()));
             let database = match postgres.rsplit_once('/') {
                 Some((server, _)) => format!("{server}/{name}"),
                 None => panic!("DAN_TEST_POSTGRES_URL has no database path"),
@@ -85,6 +105,8 @@ impl Deployment {
             issuer_port,
             dir,
             env,
+            database,
+            nodes_started: std::sync::atomic::AtomicUsize::new(0),
         };
         if backend == Backend::PostgresRedis {
             let migrated = deployment.cli(&["migrate"]).await;
@@ -139,11 +161,12 @@ impl Deployment {
     /// Starts a node: the first one listens on the issuer's port, the others on ports of
     /// their own (as behind a load balancer, they all carry the one issuer).
     pub async fn start_node(&self, extra_env: &[(&str, &str)]) -> Idp {
-        let port = if std::net::TcpListener::bind(("127.0.0.1", self.issuer_port)).is_ok() {
-            self.issuer_port
-        } else {
-            free_port()
-        };
+        let first = self
+            .nodes_started
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            == 0;
+        // The first node is the issuer; the others stand beside it, as behind a balancer.
+        let port = if first { self.issuer_port } else { free_port() };
         let url = format!("http://127.0.0.1:{port}");
         let mut command = self.command(&[]);
         command
@@ -166,9 +189,9 @@ impl Deployment {
     }
 }
 
-/// Creates a database with `psql`, from the server's administrative URL.
-async fn create_database(admin_url: &str, name: &str) {
-    let psql = ["psql"]
+/// `psql`, from the PATH or PostgreSQL's own directory.
+fn psql() -> PathBuf {
+    ["psql"]
         .into_iter()
         .map(PathBuf::from)
         .chain(
@@ -184,8 +207,12 @@ async fn create_database(admin_url: &str, name: &str) {
                 .output()
                 .is_ok_and(|o| o.status.success())
         })
-        .expect("psql is installed with PostgreSQL");
-    let output = Command::new(psql)
+        .expect("psql is installed with PostgreSQL")
+}
+
+/// Creates a database with `psql`, from the server's administrative URL.
+async fn create_database(admin_url: &str, name: &str) {
+    let output = Command::new(psql())
         .args([admin_url, "-v", "ON_ERROR_STOP=1", "-c"])
         .arg(format!("CREATE DATABASE {name}"))
         .output()

@@ -15,6 +15,8 @@ pub struct Eservice {
     pub client_id: String,
     /// The name it shows in its header.
     pub name: String,
+    /// Its session cookie's name.
+    pub cookie: String,
     process: Process,
 }
 
@@ -62,6 +64,7 @@ impl Eservice {
             url,
             client_id: client_id.to_owned(),
             name: name.to_owned(),
+            cookie: format!("eservice_{port}"),
             process,
         }
     }

@@ -42,6 +42,18 @@ impl HttpBrowser {
         }
     }
 
+    /// Sets a cookie, as a forger could.
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        let mut jar = self.cookies.lock().expect("the jar is not poisoned");
+        jar.insert(name.to_owned(), value.to_owned());
+    }
+
+    /// The value of the cookie `name`, if the browser holds one.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let jar = self.cookies.lock().expect("the jar is not poisoned");
+        jar.get(name).cloned()
+    }
+
     fn cookie_header(&self) -> String {
         let jar = self.cookies.lock().expect("the jar is not poisoned");
         jar.iter()

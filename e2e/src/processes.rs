@@ -29,9 +29,35 @@ pub fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// A built binary of the workspace (`idp`, or `examples/eservice`), with a clear message when
-/// it has not been built.
+/// Builds the workspace's binaries and examples once per test process, so the tests never run
+/// a stale `idp` (a no-op after the README's test command, which builds them first).
+fn ensure_built() {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("e2e/ is inside the workspace");
+        let status = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--workspace",
+                "--all-features",
+                "--bins",
+                "--examples",
+            ])
+            .arg("--locked")
+            .current_dir(workspace)
+            .stdin(Stdio::null())
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build of the binaries failed");
+    });
+}
+
+/// A built binary of the workspace (`idp`, or `examples/eservice`), built first if needed.
 pub fn binary(relative: &str) -> PathBuf {
+    ensure_built();
     let path = target_dir().join(relative);
     assert!(
         path.exists(),

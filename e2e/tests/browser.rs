@@ -85,9 +85,10 @@ async fn assert_logged_in(browser: &Client, service: &Eservice) {
     wait_for_path(browser, "/").await;
     let status = text_of(browser, "#status").await;
     assert_eq!(status, "You are logged in.", "at {}", service.url);
-    let page = text_of(browser, "main").await;
-    assert!(page.contains("low"), "acr low is shown: {page}");
-    assert!(page.contains("sms"), "amr sms is shown: {page}");
+    assert_eq!(text_of(browser, "#acr").await, "low", "the level reached");
+    let amr = text_of(browser, "#amr").await;
+    let amr: Vec<&str> = amr.split(' ').collect();
+    assert!(amr.contains(&"sms") && amr.contains(&"otp"), "{amr:?}");
     let userinfo = text_of(browser, "#userinfo").await;
     let userinfo: Value = serde_json::from_str(&userinfo).unwrap();
     assert_eq!(userinfo["given_name"], "Демо-Бат", "userinfo: {userinfo}");

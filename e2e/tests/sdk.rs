@@ -11,7 +11,7 @@ use dan_e2e::pages::{HttpBrowser, LoginFlow};
 use dan_sdk::jwt::VerifyError;
 use dan_sdk::relying_party::{
     Acr, Callback, ClientAuth, ClientKey, Login, LoginError, LoginRequest, PendingLogin,
-    RelyingParty, RelyingPartyConfig, Secret,
+    RelyingParty, RelyingPartyConfig,
 };
 use dan_sdk::resource_server::{ResourceServer, ResourceServerConfig};
 use serde_json::Value;

@@ -3,8 +3,8 @@
 //! algorithm.
 //!
 //! ```text
-//! cargo bench -p dan-sdk --bench verify
-//! DAN_BENCH_SECONDS=5 cargo bench -p dan-sdk --bench verify
+//! cargo bench -p sdk --bench verify
+//! DAN_BENCH_SECONDS=5 cargo bench -p sdk --bench verify
 //! ```
 //!
 //! "Raw" is what the signature alone costs: SHA-256 of the signing input and the OpenSSL

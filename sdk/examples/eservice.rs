@@ -9,7 +9,7 @@
 //!     --name-en "Example e-service" --redirect-uri http://127.0.0.1:3000/callback \
 //!     --post-logout-uri http://127.0.0.1:3000/logged-out \
 //!     --backchannel-logout-uri http://127.0.0.1:3000/backchannel-logout --scope openid --scope profile
-//! ESERVICE_CLIENT_SECRET=<the secret printed above> cargo run -p dan-sdk --example eservice
+//! ESERVICE_CLIENT_SECRET=<the secret printed above> cargo run -p sdk --example eservice
 //! ```
 //!
 //! Configuration (environment): `DAN_ISSUER` (`http://127.0.0.1:8080`), `ESERVICE_LISTEN`
@@ -17,13 +17,15 @@
 //! (`demo-eservice`), `ESERVICE_CLIENT_SECRET` (required), `ESERVICE_NAME`, `ESERVICE_SCOPES`
 //! (`openid profile`), `ESERVICE_ACR` (`low`, `substantial` or `high`; none by default).
 //!
-//! Sessions live in memory, keyed by a random cookie; a real e-service keeps them in its own
-//! store (the SDK's `PendingLogin` and `Login` are serializable for that).
+//! Sessions live in memory (8 hours at most), keyed by a random cookie that is renewed at
+//! login; a real e-service keeps them in its own store (the SDK's `PendingLogin` and `Login`
+//! are serializable for that).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use dan_sdk::relying_party::{
     Acr, Callback, ClientAuth, Login, LoginRequest, PendingLogin, RelyingParty, RelyingPartyConfig,
@@ -35,12 +37,21 @@ use poem::web::{Data, Form};
 use poem::{EndpointExt, Request, Response, Route, Server, get, handler, post};
 use serde::Deserialize;
 
-/// The session cookie's name.
-const COOKIE: &str = "eservice_session";
+/// The session cookie's name: `eservice_<port>`, because browsers share cookies between the
+/// ports of one host, and two examples on one machine must not overwrite each other's.
+fn cookie_name(listen: SocketAddr) -> String {
+    format!("eservice_{}", listen.port())
+}
+
+/// How long a session lives, logged in or not.
+const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
+/// The most sessions kept: beyond it the oldest go.
+const MAX_SESSIONS: usize = 100_000;
 
 /// One browser's state at the e-service.
-#[derive(Default)]
 struct Session {
+    /// When it was created, for expiry.
+    created: Instant,
     /// Set while the citizen is at DAN.
     pending: Option<PendingLogin>,
     /// Set once logged in.
@@ -55,18 +66,66 @@ struct Session {
 struct App {
     rp: RelyingParty,
     name: String,
+    cookie: String,
     secure_cookie: bool,
     acr: Option<Acr>,
     sessions: Mutex<HashMap<String, Session>>,
 }
 
 impl App {
-    fn with_session<T>(&self, id: &str, f: impl FnOnce(&mut Session) -> T) -> T {
-        let mut sessions = match self.sessions.lock() {
+    fn sessions(&self) -> MutexGuard<'_, HashMap<String, Session>> {
+        match self.sessions.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
-        };
-        f(sessions.entry(id.to_owned()).or_default())
+        }
+    }
+
+    /// Runs `f` on the live session `id`; `None` when there is none. Sessions are only
+    /// created by [`App::new_session`], so a made-up cookie creates nothing.
+    fn with_session<T>(&self, id: &str, f: impl FnOnce(&mut Session) -> T) -> Option<T> {
+        let mut sessions = self.sessions();
+        let live = sessions
+            .get(id)
+            .is_some_and(|s| s.created.elapsed() < SESSION_LIFETIME);
+        if !live {
+            sessions.remove(id);
+            return None;
+        }
+        sessions.get_mut(id).map(f)
+    }
+
+    /// Creates a session under a fresh random id, dropping expired ones (and the oldest when
+    /// full); returns the id.
+    fn new_session(&self, session: Session) -> String {
+        let id = random_hex();
+        let mut sessions = self.sessions();
+        sessions.retain(|_, s| s.created.elapsed() < SESSION_LIFETIME);
+        if sessions.len() >= MAX_SESSIONS
+            && let Some(oldest) = sessions
+                .iter()
+                .min_by_key(|(_, s)| s.created)
+                .map(|(id, _)| id.clone())
+        {
+            sessions.remove(&oldest);
+        }
+        sessions.insert(id.clone(), session);
+        id
+    }
+
+    fn end_session(&self, id: &str) {
+        self.sessions().remove(id);
+    }
+}
+
+impl Session {
+    fn new() -> Self {
+        Self {
+            created: Instant::now(),
+            pending: None,
+            login: None,
+            csrf: String::new(),
+            ended_by_dan: false,
+        }
     }
 }
 
@@ -80,7 +139,7 @@ fn random_hex() -> String {
     })
 }
 
-fn session_id(request: &Request) -> Option<String> {
+fn session_id(app: &App, request: &Request) -> Option<String> {
     request
         .headers()
         .get_all(header::COOKIE)
@@ -88,7 +147,7 @@ fn session_id(request: &Request) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(name, _)| *name == app.cookie)
         .map(|(_, value)| value.to_owned())
         .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
 }
@@ -137,7 +196,10 @@ fn redirect(to: &str) -> Response {
 
 fn with_cookie(app: &App, mut response: Response, id: &str) -> Response {
     let secure = if app.secure_cookie { "; Secure" } else { "" };
-    let cookie = format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{secure}");
+    let cookie = format!(
+        "{}={id}; Path=/; HttpOnly; SameSite=Lax{secure}",
+        app.cookie
+    );
     if let Ok(value) = cookie.parse() {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -147,17 +209,15 @@ fn with_cookie(app: &App, mut response: Response, id: &str) -> Response {
 /// `GET /`: the claims when logged in, a login link otherwise.
 #[handler]
 async fn home(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
-    let id = session_id(request);
-    let (login, csrf, ended) = match &id {
-        Some(id) => app.with_session(id, |s| {
-            (
-                s.login.clone(),
-                s.csrf.clone(),
-                std::mem::take(&mut s.ended_by_dan),
-            )
-        }),
-        None => (None, String::new(), false),
-    };
+    let id = session_id(app, request);
+    let (login, csrf, ended) = id
+        .and_then(|id| {
+            app.with_session(&id, |s| {
+                let ended = std::mem::take(&mut s.ended_by_dan);
+                (s.login.clone(), s.csrf.clone(), ended)
+            })
+        })
+        .unwrap_or((None, String::new(), false));
     let Some(login) = login else {
         let notice = if ended {
             "<p role=\"status\" id=\"ended\">DAN ended your session (single logout).</p>"
@@ -173,14 +233,18 @@ async fn home(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
     let claims = &login.claims;
     let mut body = String::from("<p id=\"status\">You are logged in.</p><table>");
     let rows = [
-        ("Subject (sub)", Some(claims.sub.clone())),
-        ("Level (acr)", claims.acr.clone()),
-        ("Methods (amr)", Some(claims.amr.join(" "))),
-        ("Session (sid)", claims.sid.clone()),
+        ("Subject (sub)", "sub", Some(claims.sub.clone())),
+        ("Level (acr)", "acr", claims.acr.clone()),
+        ("Methods (amr)", "amr", Some(claims.amr.join(" "))),
+        ("Session (sid)", "sid", claims.sid.clone()),
     ];
-    for (label, value) in rows {
+    for (label, id, value) in rows {
         let value = value.unwrap_or_default();
-        let _ = write!(body, "<tr><th>{label}</th><td>{}</td></tr>", escape(&value));
+        let _ = write!(
+            body,
+            "<tr><th>{label}</th><td id=\"{id}\">{}</td></tr>",
+            escape(&value)
+        );
     }
     body.push_str("</table>");
     match app.rp.userinfo(&login).await {
@@ -210,17 +274,23 @@ async fn home(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
     page(app, "Logged in", &body)
 }
 
-/// `GET /login`: a fresh pending login, and off to DAN.
+/// `GET /login`: a fresh session with a pending login, and off to DAN. Any previous session
+/// of this browser ends: every login starts clean.
 #[handler]
 async fn start_login(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
-    let id = session_id(request).unwrap_or_else(random_hex);
+    if let Some(old) = session_id(app, request) {
+        app.end_session(&old);
+    }
     let mut wanted = LoginRequest::new().ui_locale("mn").ui_locale("en");
     if let Some(level) = app.acr {
         wanted = wanted.acr(level);
     }
     match app.rp.authorization_url(&wanted).await {
         Ok((url, pending)) => {
-            app.with_session(&id, |s| s.pending = Some(pending));
+            let id = app.new_session(Session {
+                pending: Some(pending),
+                ..Session::new()
+            });
             with_cookie(app, redirect(url.as_str()), &id)
         }
         Err(error) => page(app, "DAN is unavailable", &failure(&error.to_string())),
@@ -237,14 +307,14 @@ fn failure(message: &str) -> String {
 /// `GET /callback`: DAN's answer; the pending login is used once.
 #[handler]
 async fn callback(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
-    let Some(id) = session_id(request) else {
+    let Some(id) = session_id(app, request) else {
         return page(
             app,
             "Login failed",
             &failure("No login was started in this browser."),
         );
     };
-    let Some(pending) = app.with_session(&id, |s| s.pending.take()) else {
+    let Some(pending) = app.with_session(&id, |s| s.pending.take()).flatten() else {
         return page(
             app,
             "Login failed",
@@ -257,12 +327,14 @@ async fn callback(request: &Request, Data(app): Data<&Arc<App>>) -> Response {
     };
     match app.rp.finish_login(&pending, &callback).await {
         Ok(login) => {
-            app.with_session(&id, |s| {
-                s.login = Some(login);
-                s.csrf = random_hex();
-                s.ended_by_dan = false;
+            // A new session id once logged in: a session fixed before login is worth nothing.
+            app.end_session(&id);
+            let id = app.new_session(Session {
+                login: Some(login),
+                csrf: random_hex(),
+                ..Session::new()
             });
-            redirect("/")
+            with_cookie(app, redirect("/"), &id)
         }
         Err(error) => page(app, "Login failed", &failure(&error.to_string())),
     }
@@ -280,15 +352,17 @@ async fn end_login(
     Form(form): Form<LogoutForm>,
     Data(app): Data<&Arc<App>>,
 ) -> Response {
-    let Some(id) = session_id(request) else {
+    let Some(id) = session_id(app, request) else {
         return redirect("/");
     };
-    let login = app.with_session(&id, |s| {
-        let valid = !s.csrf.is_empty()
-            && openssl::memcmp::eq(s.csrf.as_bytes(), form.csrf.as_bytes())
-            && s.csrf.len() == form.csrf.len();
-        if valid { s.login.take() } else { None }
-    });
+    let login = app
+        .with_session(&id, |s| {
+            let valid = !s.csrf.is_empty()
+                && s.csrf.len() == form.csrf.len()
+                && openssl::memcmp::eq(s.csrf.as_bytes(), form.csrf.as_bytes());
+            if valid { s.login.take() } else { None }
+        })
+        .flatten();
     let Some(login) = login else {
         return redirect("/");
     };
@@ -323,17 +397,20 @@ async fn backchannel_logout(
         Ok(token) => token,
         Err(error) => {
             eprintln!("back-channel logout refused: {error}");
+            // 503 when DAN's keys could not be fetched (DAN may retry); 400 for a bad token.
+            let status = if error.is_server_error() {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
             return Response::builder()
-                .status(StatusCode::BAD_REQUEST)
+                .status(status)
                 .header(header::CACHE_CONTROL, "no-store")
                 .content_type("application/json")
                 .body(r#"{"error":"invalid_request"}"#);
         }
     };
-    let mut sessions = match app.sessions.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let mut sessions = app.sessions();
     let mut ended = 0;
     for session in sessions.values_mut() {
         let matches = session
@@ -397,6 +474,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Arc::new(App {
         rp,
         name: env("ESERVICE_NAME", "Example e-service"),
+        cookie: cookie_name(listen),
         secure_cookie: url.starts_with("https://"),
         acr,
         sessions: Mutex::new(HashMap::new()),

@@ -3,7 +3,7 @@
 //! (`401 invalid_token`, `403 insufficient_scope`, with `WWW-Authenticate`).
 //!
 //! ```text
-//! API_AUDIENCE=http://127.0.0.1:3001 cargo run -p dan-sdk --features poem --example resource_server
+//! API_AUDIENCE=http://127.0.0.1:3001 cargo run -p sdk --features poem --example resource_server
 //! curl -H "Authorization: Bearer $ACCESS_TOKEN" http://127.0.0.1:3001/api/me
 //! ```
 //!

@@ -75,6 +75,7 @@ pub use self::login::{
     Tokens, UserInfo,
 };
 use self::token_endpoint::TokenEndpoint;
+use crate::http::{Fetch, read_capped};
 use crate::jwt::cache::KeyCache;
 use crate::jwt::claims::Claims;
 use crate::jwt::keys::KeySet;
@@ -167,9 +168,9 @@ impl RelyingPartyConfig {
                 .ok()
                 .filter(|u| matches!(u.scheme(), "https" | "http") && u.fragment().is_none())
         };
-        if web_url(&self.issuer).is_none() {
+        if !Url::parse(&self.issuer).is_ok_and(|u| crate::http::is_trusted_transport(&u)) {
             return Err(LoginError::InvalidConfig(
-                "the issuer is not an http(s) URL",
+                "the issuer must be an https URL (http only on loopback, for development)",
             ));
         }
         if self.client_id.is_empty() {
@@ -250,6 +251,11 @@ impl RelyingParty {
         jwks_json: &str,
     ) -> Result<Self, LoginError> {
         config.validate()?;
+        if info.issuer != config.issuer {
+            return Err(LoginError::InvalidConfig(
+                "the provider information is for another issuer",
+            ));
+        }
         let keys = KeyCache::fixed(KeySet::parse(jwks_json.as_bytes())?);
         let http = http_client()?;
         Ok(Self {
@@ -297,9 +303,12 @@ impl RelyingParty {
                 Nonce::new_random,
             )
             .set_pkce_challenge(challenge);
-        let scopes = self.config.scopes.iter().chain(&request.scopes);
-        for scope in scopes.filter(|s| s.as_str() != "openid") {
-            auth = auth.add_scope(Scope::new(scope.clone()));
+        let mut scopes = vec!["openid".to_owned()];
+        for scope in self.config.scopes.iter().chain(&request.scopes) {
+            if !scopes.contains(scope) {
+                auth = auth.add_scope(Scope::new(scope.clone()));
+                scopes.push(scope.clone());
+            }
         }
         if let Some(level) = request.acr {
             auth = auth
@@ -328,6 +337,7 @@ impl RelyingParty {
             code_verifier: Secret::new(verifier.secret().clone()),
             acr: request.acr,
             max_age: request.max_age.map(|d| d.as_secs()),
+            scopes,
             started_at: unix_seconds(SystemTime::now()),
         };
         Ok((url, pending))
@@ -365,7 +375,7 @@ impl RelyingParty {
             });
         }
         let code = callback.code.as_deref().ok_or(LoginError::MissingCode)?;
-        let tokens = self
+        let mut tokens = self
             .token_endpoint(&info)
             .exchange_code(code, &pending.code_verifier)
             .await?;
@@ -377,6 +387,10 @@ impl RelyingParty {
             now,
         };
         let claims = self.check_id_token(id_token.expose(), &expected).await?;
+        if tokens.scopes.is_empty() {
+            // RFC 6749 5.1: no scope in the answer means the scopes asked for.
+            tokens.scopes = pending.scopes.clone();
+        }
         Ok(Login { claims, tokens })
     }
 
@@ -501,23 +515,15 @@ impl RelyingParty {
                 "userinfo: HTTP status {status}"
             )));
         }
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_USERINFO_BYTES as u64)
-        {
-            return Err(LoginError::BadResponse(
-                "the userinfo response is too large".to_owned(),
-            ));
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| LoginError::Unavailable(e.without_url().to_string()))?;
-        if body.len() > MAX_USERINFO_BYTES {
-            return Err(LoginError::BadResponse(
-                "the userinfo response is too large".to_owned(),
-            ));
-        }
+        let body =
+            read_capped(response, MAX_USERINFO_BYTES)
+                .await
+                .map_err(|failure| match failure {
+                    Fetch::Unavailable(reason) => LoginError::Unavailable(reason),
+                    Fetch::TooLarge => {
+                        LoginError::BadResponse("the userinfo response is too large".to_owned())
+                    }
+                })?;
         let mut claims: Map<String, Value> = serde_json::from_slice(&body).map_err(|_| {
             LoginError::BadResponse("the userinfo response is not a JSON object".to_owned())
         })?;
@@ -537,7 +543,7 @@ impl RelyingParty {
     /// family). A new ID token must be about the same citizen (OIDC Core 12.2).
     pub async fn refresh(&self, login: &Login) -> Result<Login, LoginError> {
         let Some(refresh_token) = &login.tokens.refresh_token else {
-            return Err(LoginError::InvalidConfig("this login has no refresh token"));
+            return Err(LoginError::NoRefreshToken);
         };
         let info = self.discovery.get().await;
         let mut tokens = self.token_endpoint(&info).refresh(refresh_token).await?;
@@ -553,6 +559,10 @@ impl RelyingParty {
                 if claims.sub != login.claims.sub {
                     return Err(LoginError::SubjectMismatch);
                 }
+                // OIDC Core 12.2: auth_time stays the original authentication's.
+                if claims.auth_time.is_some() && claims.auth_time != login.claims.auth_time {
+                    return Err(LoginError::RefreshChangedIdToken("auth_time"));
+                }
                 claims
             }
             None => {
@@ -561,7 +571,12 @@ impl RelyingParty {
             }
         };
         if tokens.refresh_token.is_none() {
+            // RFC 6749 6: no new refresh token means the old one stays in use.
             tokens.refresh_token = login.tokens.refresh_token.clone();
+        }
+        if tokens.scopes.is_empty() {
+            // RFC 6749 5.1: no scope in the answer means the scopes granted before.
+            tokens.scopes = login.tokens.scopes.clone();
         }
         Ok(Login { claims, tokens })
     }
@@ -648,7 +663,9 @@ impl RelyingParty {
         Ok(LogoutToken { sub, sid, jti, iat })
     }
 
-    /// Records a logout token's `jti` until it expires; a second one is a replay.
+    /// Records a logout token's `jti` until it expires; a second one is a replay. When the
+    /// memory is full, the entry that expires soonest makes room: a logout is never refused
+    /// for want of space (the signature and `exp` still bound what a replay can do).
     fn remember_logout(&self, jti: &str, until: i64, now: i64) -> Result<(), VerifyError> {
         let mut seen = match self.logouts.lock() {
             Ok(guard) => guard,
@@ -659,7 +676,13 @@ impl RelyingParty {
             return Err(VerifyError::Replayed);
         }
         if seen.len() >= MAX_REMEMBERED_LOGOUTS {
-            return Err(VerifyError::Replayed);
+            let soonest = seen
+                .iter()
+                .min_by_key(|(_, expires)| **expires)
+                .map(|(id, _)| id.clone());
+            if let Some(id) = soonest {
+                seen.remove(&id);
+            }
         }
         seen.insert(jti.to_owned(), until);
         Ok(())

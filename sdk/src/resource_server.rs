@@ -133,10 +133,10 @@ impl ResourceServerConfig {
             self.endpoint(&self.introspection_endpoint, "/introspect"),
         ] {
             match url::Url::parse(&uri) {
-                Ok(url) if matches!(url.scheme(), "https" | "http") => {}
+                Ok(url) if crate::http::is_trusted_transport(&url) => {}
                 _ => {
                     return Err(VerifyError::InvalidConfig(
-                        "the JWKS and introspection URIs must be http(s) URLs",
+                        "the JWKS and introspection URIs must be https URLs (http on loopback)",
                     ));
                 }
             }

@@ -637,8 +637,12 @@ async fn a_callback_query_is_read_and_a_repeated_parameter_is_refused() {
     ] {
         let error = Callback::from_query(query).unwrap_err();
         assert!(
-            matches!(error, LoginError::BadResponse(_)),
+            matches!(error, LoginError::MalformedCallback(_)),
             "{query}: {error:?}"
+        );
+        assert!(
+            !error.is_server_error(),
+            "a forged callback is not DAN's fault"
         );
     }
 }

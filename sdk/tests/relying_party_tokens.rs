@@ -566,7 +566,7 @@ async fn a_refused_refresh_keeps_the_error_code_rfc6749_5_2() {
     let mut no_refresh = first.clone();
     no_refresh.tokens.refresh_token = None;
     let error = rp.refresh(&no_refresh).await.unwrap_err();
-    assert!(matches!(error, LoginError::InvalidConfig(_)), "{error:?}");
+    assert!(matches!(error, LoginError::NoRefreshToken), "{error:?}");
     assert_eq!(op.count("/token"), 2);
 }
 

@@ -3,7 +3,8 @@
 //! The document is parsed with the `openidconnect` crate's `ProviderMetadata`, extended with
 //! the endpoints DAN also publishes (revocation, RP-initiated logout, RFC 9207 `iss`). It is
 //! kept for the response's `Cache-Control: max-age` (60 s to 1 day); when a refresh fails the
-//! last good document stays in use, so a DAN hiccup does not stop logins that are under way.
+//! last good document stays in use and the next try waits 30 s, so a DAN hiccup neither stops
+//! logins nor queues them behind fetches.
 
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -21,6 +22,8 @@ use super::LoginError;
 use crate::http::{Fetch, get_capped};
 use crate::jwt::cache::max_age;
 
+/// How long a stale document is used after a failed refresh before trying again.
+const RETRY_AFTER_FAILURE: std::time::Duration = std::time::Duration::from_secs(30);
 /// The largest discovery document read.
 const MAX_DISCOVERY_BYTES: usize = 256 * 1024;
 
@@ -182,7 +185,16 @@ impl Discovery {
                 }
                 info
             }
-            Err(_) => info,
+            Err(_) => {
+                // Keep serving the last good document, and let callers wait for no more
+                // fetches for a while: a DAN outage must not queue every login behind one.
+                let retry_at = Instant::now() + RETRY_AFTER_FAILURE;
+                match self.current.write() {
+                    Ok(mut guard) => guard.expires_at = retry_at,
+                    Err(poisoned) => poisoned.into_inner().expires_at = retry_at,
+                }
+                info
+            }
         }
     }
 }

@@ -27,6 +27,9 @@ pub enum LoginError {
     /// from another provider (mix-up attack).
     #[error("the callback's iss is missing or is not DAN's issuer (RFC 9207)")]
     IssuerMismatch,
+    /// The callback's query is not one DAN sends (a parameter repeated): someone else's doing.
+    #[error("malformed callback: {0}")]
+    MalformedCallback(&'static str),
     /// The callback carries neither a code nor an error.
     #[error("the callback has no code")]
     MissingCode,
@@ -70,6 +73,12 @@ pub enum LoginError {
     /// in again.
     #[error("DAN refused the access token: {0}")]
     AccessTokenRefused(String),
+    /// [`refresh`](super::RelyingParty::refresh) was asked of a login without a refresh token.
+    #[error("this login has no refresh token")]
+    NoRefreshToken,
+    /// A refreshed ID token changed what must stay the same (OIDC Core 12.2).
+    #[error("the refreshed ID token changed {0}")]
+    RefreshChangedIdToken(&'static str),
     /// The client assertion for `private_key_jwt` could not be signed.
     #[error("cannot sign the client assertion: {0}")]
     Assertion(&'static str),

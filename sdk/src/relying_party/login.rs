@@ -81,8 +81,8 @@ pub enum Prompt {
 }
 
 /// What one login asks for, beyond the configured scopes. `LoginRequest::default()` asks for
-/// nothing more.
-#[derive(Clone, Debug, Default)]
+/// nothing more. `Debug` does not show the login hint (a registry number).
+#[derive(Clone, Default)]
 pub struct LoginRequest {
     pub(crate) acr: Option<Acr>,
     pub(crate) scopes: Vec<String>,
@@ -90,6 +90,22 @@ pub struct LoginRequest {
     pub(crate) login_hint: Option<String>,
     pub(crate) prompt: Option<Prompt>,
     pub(crate) max_age: Option<Duration>,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("acr", &self.acr)
+            .field("scopes", &self.scopes)
+            .field("ui_locales", &self.ui_locales)
+            .field(
+                "login_hint",
+                &self.login_hint.as_ref().map(|_| "[redacted]"),
+            )
+            .field("prompt", &self.prompt)
+            .field("max_age", &self.max_age)
+            .finish()
+    }
 }
 
 impl LoginRequest {
@@ -149,6 +165,9 @@ pub struct PendingLogin {
     pub(crate) code_verifier: Secret,
     pub(crate) acr: Option<Acr>,
     pub(crate) max_age: Option<u64>,
+    /// The scopes asked for, `openid` first.
+    #[serde(default)]
+    pub(crate) scopes: Vec<String>,
     pub(crate) started_at: i64,
 }
 
@@ -160,8 +179,9 @@ impl PendingLogin {
     }
 }
 
-/// The parameters DAN sends back to the redirect URI (RFC 6749 4.1.2, RFC 9207).
-#[derive(Clone, Debug, Default, Deserialize)]
+/// The parameters DAN sends back to the redirect URI (RFC 6749 4.1.2, RFC 9207). `Debug` does
+/// not show the code.
+#[derive(Clone, Default, Deserialize)]
 pub struct Callback {
     /// The authorization code.
     pub code: Option<String>,
@@ -173,6 +193,18 @@ pub struct Callback {
     pub error: Option<String>,
     /// DAN's description of the error.
     pub error_description: Option<String>,
+}
+
+impl std::fmt::Debug for Callback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Callback")
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .field("state", &self.state)
+            .field("iss", &self.iss)
+            .field("error", &self.error)
+            .field("error_description", &self.error_description)
+            .finish()
+    }
 }
 
 impl Callback {
@@ -190,9 +222,9 @@ impl Callback {
                 _ => continue,
             };
             if slot.replace(value.into_owned()).is_some() {
-                return Err(super::LoginError::BadResponse(format!(
-                    "the callback repeats {name}"
-                )));
+                return Err(super::LoginError::MalformedCallback(
+                    "a parameter is repeated",
+                ));
             }
         }
         Ok(callback)

@@ -3,6 +3,8 @@
 //! authentication the e-service registered.
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::SystemTime;
 
 use oauth2::basic::{
@@ -11,10 +13,12 @@ use oauth2::basic::{
 };
 use oauth2::{
     AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
-    ErrorResponse, ExtraTokenFields, HttpClientError, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    ErrorResponse, ExtraTokenFields, PkceCodeVerifier, RedirectUrl, RefreshToken,
     RequestTokenError, StandardRevocableToken, StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
+
+use crate::http::{Fetch, read_capped};
 
 use super::assertion::ASSERTION_TYPE;
 use super::discovery::ProviderInfo;
@@ -31,6 +35,55 @@ pub(crate) struct IdTokenField {
 impl ExtraTokenFields for IdTokenField {}
 
 type TokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
+
+/// The largest token-endpoint or revocation answer read.
+const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Why the SDK's HTTP client for the `oauth2` crate failed: the message, without URLs.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct TransportError(String);
+
+/// The SDK's client as the `oauth2` crate's HTTP client (owned: a `reqwest::Client` is a
+/// shared handle, cheap to clone).
+struct CappedClient(reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for CappedClient {
+    type Error = TransportError;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, TransportError>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(send(&self.0, request))
+    }
+}
+
+/// Sends one `oauth2` request through the SDK's client (timeouts, no redirects) and reads the
+/// answer capped, unlike the `oauth2` crate's own reqwest adapter, which reads it whole.
+async fn send(
+    http: &reqwest::Client,
+    request: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, TransportError> {
+    let request = reqwest::Request::try_from(request)
+        .map_err(|e| TransportError(e.without_url().to_string()))?;
+    let response = http
+        .execute(request)
+        .await
+        .map_err(|e| TransportError(e.without_url().to_string()))?;
+    let mut builder = oauth2::http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    let body = read_capped(response, MAX_TOKEN_RESPONSE_BYTES)
+        .await
+        .map_err(|failure| match failure {
+            Fetch::Unavailable(reason) => TransportError(reason),
+            Fetch::TooLarge => TransportError("the answer is larger than 64 KiB".to_owned()),
+        })?;
+    builder
+        .body(body)
+        .map_err(|_| TransportError("the answer's headers are unusable".to_owned()))
+}
 
 type OAuthClient = oauth2::Client<
     BasicErrorResponse,
@@ -102,7 +155,7 @@ impl TokenEndpoint<'_> {
             request = request.add_extra_param(name, value);
         }
         let response = request
-            .request_async(self.http)
+            .request_async(&CappedClient(self.http.clone()))
             .await
             .map_err(token_error)?;
         Ok(issued(response))
@@ -117,7 +170,7 @@ impl TokenEndpoint<'_> {
             request = request.add_extra_param(name, value);
         }
         let response = request
-            .request_async(self.http)
+            .request_async(&CappedClient(self.http.clone()))
             .await
             .map_err(token_error)?;
         Ok(issued(response))
@@ -169,7 +222,10 @@ impl TokenEndpoint<'_> {
                 "revocation: HTTP status {status}"
             )));
         }
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        let body = read_capped(response, MAX_TOKEN_RESPONSE_BYTES)
+            .await
+            .unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         Err(LoginError::Token {
             error: body["error"].as_str().unwrap_or("unknown").to_owned(),
             description: body["error_description"].as_str().map(str::to_owned),
@@ -198,7 +254,7 @@ fn issued(response: TokenResponse) -> Tokens {
 /// Maps the `oauth2` crate's errors: DAN's OAuth errors keep their code; transport failures
 /// and 5xx are [`LoginError::Unavailable`]; anything unreadable is a bad response.
 fn token_error<T: ErrorResponse + 'static>(
-    error: RequestTokenError<HttpClientError<reqwest::Error>, T>,
+    error: RequestTokenError<TransportError, T>,
 ) -> LoginError {
     match error {
         RequestTokenError::ServerResponse(response) => {
@@ -214,10 +270,7 @@ fn token_error<T: ErrorResponse + 'static>(
                 description: value["error_description"].as_str().map(str::to_owned),
             }
         }
-        RequestTokenError::Request(failure) => LoginError::Unavailable(match failure {
-            HttpClientError::Reqwest(inner) => inner.without_url().to_string(),
-            other => other.to_string(),
-        }),
+        RequestTokenError::Request(failure) => LoginError::Unavailable(failure.0),
         RequestTokenError::Parse(failure, _) => {
             LoginError::BadResponse(format!("the token response is malformed: {failure}"))
         }

@@ -6,6 +6,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{MAX_TOKEN_BYTES, ResourceServer, VerifyError};
+use crate::http::{Fetch, read_capped};
+
+/// The largest introspection answer read.
+const MAX_INTROSPECTION_BYTES: usize = 64 * 1024;
 
 /// DAN's answer to an introspection request (RFC 7662 2.2).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,7 +64,15 @@ impl ResourceServer {
         if !status.is_success() {
             return Err(VerifyError::Introspection(format!("HTTP status {status}")));
         }
-        let mut body: Map<String, Value> = response.json().await.map_err(failed)?;
+        let body = read_capped(response, MAX_INTROSPECTION_BYTES)
+            .await
+            .map_err(|failure| match failure {
+                Fetch::Unavailable(reason) => VerifyError::Introspection(reason),
+                Fetch::TooLarge => VerifyError::Introspection("the answer is too large".to_owned()),
+            })?;
+        let mut body: Map<String, Value> = serde_json::from_slice(&body).map_err(|_| {
+            VerifyError::Introspection("the answer is not a JSON object".to_owned())
+        })?;
         let Some(Value::Bool(active)) = body.remove("active") else {
             return Err(VerifyError::Introspection(
                 "the response has no boolean active member".to_owned(),

@@ -243,6 +243,9 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// Sent with `Transfer-Encoding: chunked` and no `Content-Length`, so the reader cannot
+    /// know the size before reading.
+    pub chunked: bool,
 }
 
 impl Reply {
@@ -257,7 +260,14 @@ impl Reply {
             status,
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.into(),
+            chunked: false,
         }
+    }
+
+    /// Sends the body in chunks, without a `Content-Length`.
+    pub fn chunked(mut self) -> Self {
+        self.chunked = true;
+        self
     }
 
     /// Adds a header.
@@ -471,6 +481,17 @@ impl FakeOp {
         let mut response = format!("HTTP/1.1 {} X\r\n", reply.status);
         for (name, value) in &reply.headers {
             response.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if reply.chunked {
+            response.push_str("Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+            let mut bytes = response.into_bytes();
+            for chunk in reply.body.chunks(16 * 1024) {
+                bytes.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                bytes.extend_from_slice(chunk);
+                bytes.extend_from_slice(b"\r\n");
+            }
+            bytes.extend_from_slice(b"0\r\n\r\n");
+            return bytes;
         }
         response.push_str(&format!(
             "Content-Length: {}\r\nConnection: close\r\n\r\n",

@@ -34,6 +34,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod authorize;
 pub mod citizens;
 pub mod client_auth;

@@ -26,6 +26,8 @@ pub enum Purpose {
     RateLimit,
     /// The stand-in masked phone shown for unknown registry numbers.
     Decoy,
+    /// The audit trail's hash chain: without this key, a changed event cannot be re-chained.
+    AuditChain,
 }
 
 impl Purpose {
@@ -35,6 +37,7 @@ impl Purpose {
             Self::OneTimeCode => b"dan/one-time-code/v1",
             Self::RateLimit => b"dan/rate-limit/v1",
             Self::Decoy => b"dan/decoy/v1",
+            Self::AuditChain => b"dan/audit-chain/v1",
         }
     }
 }
@@ -44,7 +47,7 @@ impl Purpose {
 pub struct Secrets {
     /// Seals private keys at rest.
     pub kek: KeyEncryptionKey,
-    derived: [[u8; 32]; 4],
+    derived: [[u8; 32]; 5],
 }
 
 /// Why the secrets could not be loaded.
@@ -74,6 +77,7 @@ impl Secrets {
                 derive(Purpose::OneTimeCode),
                 derive(Purpose::RateLimit),
                 derive(Purpose::Decoy),
+                derive(Purpose::AuditChain),
             ],
         }
     }
@@ -114,6 +118,7 @@ impl Secrets {
             Purpose::OneTimeCode => 1,
             Purpose::RateLimit => 2,
             Purpose::Decoy => 3,
+            Purpose::AuditChain => 4,
         };
         hmac_sha256(&self.derived[index], data)
     }

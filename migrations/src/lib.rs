@@ -10,6 +10,7 @@
 //! | [`m20261125_000001_create_citizens`] | `citizens`: the citizen directory imported from the civil registry |
 //! | [`m20261125_000002_create_clients`] | `clients`: registered relying parties |
 //! | [`m20261125_000003_create_oidc_state`] | `signing_keys`, `refresh_tokens`, `consents`: the OpenID Connect core |
+//! | [`m20261125_000004_create_audit_events`] | `audit_events`: the hash-chained audit trail |
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
@@ -17,6 +18,7 @@ use sea_orm_migration::prelude::*;
 pub mod m20261125_000001_create_citizens;
 pub mod m20261125_000002_create_clients;
 pub mod m20261125_000003_create_oidc_state;
+pub mod m20261125_000004_create_audit_events;
 
 /// Every migration of DAN, in the order they apply.
 pub struct Migrator;
@@ -28,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_citizens::Migration),
             Box::new(m20261125_000002_create_clients::Migration),
             Box::new(m20261125_000003_create_oidc_state::Migration),
+            Box::new(m20261125_000004_create_audit_events::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@
 //! backend is the bulk upsert of citizens (see [`SqlCitizenDirectory`]). The contract suites in
 //! `idp/tests/` run every port against both databases.
 
+mod audit;
 mod citizens;
 mod clients;
 mod oidc;
@@ -19,6 +20,7 @@ use dan_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
 
+pub use audit::SqlAuditStore;
 pub use citizens::SqlCitizenDirectory;
 pub use clients::SqlClientRegistry;
 pub use oidc::SqlOidcStore;
@@ -220,6 +222,11 @@ impl Database {
     /// The client registry on this database.
     pub fn clients(&self) -> SqlClientRegistry {
         SqlClientRegistry::new(self.connection.clone(), self.clock.clone())
+    }
+
+    /// The audit trail on this database.
+    pub fn audit(&self) -> SqlAuditStore {
+        SqlAuditStore::new(self.connection.clone())
     }
 
     /// Signing keys, refresh tokens and consents on this database.

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use idp::audit::{Actor, AuditLog, EventKind, NewEvent};
 use idp::citizens::import::{self, ImportObserver, ImportOptions, Progress, Rejection};
 use idp::citizens::{CitizenDirectory, synthetic};
 use idp::clients::{
@@ -295,6 +296,27 @@ async fn migrate(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Records what an operator did from the command line in the audit trail; the actor is
+/// `admin:cli:<OS user>` until admin accounts exist.
+async fn audit_cli(
+    config: &Config,
+    database: &idp::database::Database,
+    event: impl FnOnce(Actor) -> NewEvent,
+) -> anyhow::Result<()> {
+    let secrets = idp::secrets::Secrets::load(config)?;
+    let audit = AuditLog::start(
+        std::sync::Arc::new(database.audit()),
+        secrets,
+        std::sync::Arc::new(idp::clock::SystemClock),
+    );
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    audit
+        .record(event(Actor::Admin(format!("cli:{user}"))))
+        .await
+        .context("cannot write the audit trail")?;
+    Ok(())
+}
+
 async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<ExitCode> {
     let (database, _) = server::open_database(config, false).await?;
     let registry = database.clients();
@@ -361,6 +383,12 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
             if !registry.create(&client).await? {
                 bail!("a client with id {} is already registered", client.id);
             }
+            audit_cli(config, &database, |actor| {
+                NewEvent::new(EventKind::AdminAction, actor)
+                    .client(&client.id)
+                    .detail("action", "client.create")
+            })
+            .await?;
             let shown = secret.as_ref().map(ClientSecret::expose);
             if json {
                 println!(
@@ -407,6 +435,12 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
             if !registry.delete(&id).await? {
                 bail!("no client with id {id}");
             }
+            audit_cli(config, &database, |actor| {
+                NewEvent::new(EventKind::AdminAction, actor)
+                    .client(&id)
+                    .detail("action", "client.delete")
+            })
+            .await?;
             println!("removed {id}");
             ExitCode::SUCCESS
         }
@@ -445,6 +479,13 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<ExitCode>
         }
         KeysCommand::Rotate { algorithm } => {
             let kid = ring.rotate(algorithm).await?;
+            audit_cli(config, &database, |actor| {
+                NewEvent::new(EventKind::KeyChanged, actor)
+                    .detail("action", "rotate")
+                    .detail("algorithm", algorithm.as_str())
+                    .detail("kid", kid.as_str())
+            })
+            .await?;
             println!("{} now signs with {kid}", algorithm.as_str());
         }
     }

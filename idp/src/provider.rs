@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::audit::{Actor, AuditLog, EventKind, NewEvent};
 use crate::authorize::{AuthRequest, PageError, Params, Rejection, ResponseMode, level_rank};
 use crate::citizens::{CitizenDirectory, CitizenId, CitizenStatus, RegistryNumber};
 use crate::client_auth::ClientAuthenticator;
@@ -77,6 +78,8 @@ pub struct Provider {
     pub clock: Arc<dyn Clock>,
     /// Outgoing HTTP (back-channel logout).
     pub http: reqwest::Client,
+    /// The audit trail.
+    pub audit: Arc<AuditLog>,
 }
 
 /// A response to send to the client's redirect URI (RFC 6749 4.1.2, RFC 9207).
@@ -667,11 +670,28 @@ impl Provider {
             .check(&tx.id, &number, code)
             .await
             .map_err(unavailable)?;
+        let failure = |reason: &str| {
+            let event = NewEvent::new(EventKind::LoginFailed, Actor::Client(client.id.clone()))
+                .client(&client.id)
+                .detail("method", "sms")
+                .detail("reason", reason);
+            match citizen_id {
+                Some(id) => event.citizen(CitizenId(id)),
+                None => event.detail("citizen", "unknown"),
+            }
+        };
         let message = match checked {
             Checked::Valid => None,
-            Checked::Wrong { remaining } => Some(Message::WrongCode { remaining }),
-            Checked::Expired => Some(Message::CodeExpired),
+            Checked::Wrong { remaining } => {
+                self.audit.note(failure("wrong_code")).await;
+                Some(Message::WrongCode { remaining })
+            }
+            Checked::Expired => {
+                self.audit.note(failure("code_expired")).await;
+                Some(Message::CodeExpired)
+            }
             Checked::TooManyAttempts => {
+                self.audit.note(failure("too_many_attempts")).await;
                 self.logins.finish(&tx.id).await.map_err(unavailable)?;
                 return Err(LoginFailure::TooManyAttempts);
             }
@@ -687,6 +707,9 @@ impl Provider {
             _ => None,
         };
         let Some(citizen) = citizen else {
+            if message.is_none() {
+                self.audit.note(failure("citizen_may_not_log_in")).await;
+            }
             return Ok(PageStep::Show {
                 tx: Box::new(tx),
                 client: Box::new(client),
@@ -700,6 +723,18 @@ impl Provider {
             .await
             .map_err(unavailable)?;
         tracing::info!(client = %client.id, "citizen authenticated with an SMS code");
+        self.audit
+            .note(
+                NewEvent::new(
+                    EventKind::LoginSucceeded,
+                    Actor::Citizen(CitizenId(citizen)),
+                )
+                .citizen(CitizenId(citizen))
+                .client(&client.id)
+                .detail("method", "sms")
+                .detail("acr", SMS_ACR),
+            )
+            .await;
         if let Some(previous) = previous_session {
             self.end_session(previous).await.map_err(unavailable)?;
         }
@@ -738,7 +773,15 @@ impl Provider {
         let Stage::Consent(auth) = &tx.stage else {
             return Err(LoginFailure::Expired);
         };
+        let citizen = CitizenId(auth.citizen_id);
+        let decided = |kind| {
+            NewEvent::new(kind, Actor::Citizen(citizen))
+                .citizen(citizen)
+                .client(&client.id)
+                .detail("scopes", tx.request.scopes.join(" "))
+        };
         if !allow {
+            self.audit.note(decided(EventKind::ConsentDenied)).await;
             self.logins.finish(&tx.id).await.map_err(unavailable)?;
             return Ok(PageStep::Respond {
                 response: self.request_error(
@@ -749,9 +792,10 @@ impl Provider {
             });
         }
         self.consents
-            .grant(CitizenId(auth.citizen_id), &client.id, &tx.request.scopes)
+            .grant(citizen, &client.id, &tx.request.scopes)
             .await
             .map_err(unavailable)?;
+        self.audit.note(decided(EventKind::ConsentGranted)).await;
         match self
             .finish(&tx, &client, auth, session_cookie.unwrap_or_default())
             .await
@@ -840,6 +884,13 @@ impl Provider {
                 && let Ok(redeemed) = serde_json::from_slice::<Redeemed>(&bytes)
             {
                 tracing::warn!(client = %client.id, "authorization code replayed: revoking its tokens");
+                self.audit
+                    .note(
+                        NewEvent::new(EventKind::TokensRevoked, Actor::System)
+                            .client(&client.id)
+                            .detail("reason", "code_replay"),
+                    )
+                    .await;
                 if let Some(family) = &redeemed.family_id {
                     self.tokens.revoke_family(family).await?;
                 }
@@ -927,9 +978,32 @@ impl Provider {
                 .await?
         {
             self.tokens.revoke_family(&record.family_id).await?;
+            self.audit
+                .note(
+                    NewEvent::new(EventKind::TokensRevoked, Actor::System)
+                        .citizen(CitizenId(record.citizen_id))
+                        .client(&client.id)
+                        .detail("reason", "citizen_may_not_log_in"),
+                )
+                .await;
             return Err(OAuthError::invalid_grant("the citizen may not log in"));
         }
-        self.tokens.rotate(client, record).await
+        let reused = record
+            .as_ref()
+            .filter(|r| r.rotated_at.is_some() && r.client_id == client.id.as_str())
+            .map(|r| r.citizen_id);
+        let rotated = self.tokens.rotate(client, record).await;
+        if let (Some(citizen), Err(_)) = (reused, &rotated) {
+            self.audit
+                .note(
+                    NewEvent::new(EventKind::TokensRevoked, Actor::System)
+                        .citizen(CitizenId(citizen))
+                        .client(&client.id)
+                        .detail("reason", "refresh_token_reuse"),
+                )
+                .await;
+        }
+        rotated
     }
 
     /// Ends the SSO session a cookie names and notifies every client that took part

@@ -208,6 +208,11 @@ pub async fn build_provider(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| StartError::Sms(crate::sms::SmsError::Config(e.to_string())))?;
+    let audit = Arc::new(crate::audit::AuditLog::start(
+        Arc::new(database.audit()),
+        (*secrets).clone(),
+        clock.clone(),
+    ));
     let clients: Arc<dyn crate::clients::ClientRegistry> = Arc::new(
         crate::clients::CachedRegistry::new(Arc::new(database.clients()), Duration::from_secs(5)),
     );
@@ -250,6 +255,7 @@ pub async fn build_provider(
         store,
         clock,
         http,
+        audit,
     })
 }
 

@@ -151,7 +151,11 @@ async fn queries_filter_and_page_with_a_cursor(db: Database) {
     let citizen = CitizenId::generate();
     for i in 0..10 {
         let client = if i % 2 == 0 { "benefits" } else { "taxes" };
-        let who = if i < 6 { citizen } else { CitizenId::generate() };
+        let who = if i < 6 {
+            citizen
+        } else {
+            CitizenId::generate()
+        };
         audit.record(login(who, client)).await.unwrap();
         clock.advance(std::time::Duration::from_secs(60));
     }

@@ -10,6 +10,7 @@ use poem::{Body, Request, Response, handler};
 use serde_json::{Value, json};
 
 use super::respond::{json, oauth_error, params};
+use crate::audit::{Actor, EventKind, NewEvent};
 use crate::authorize::{LEVELS, Params, SCOPES};
 use crate::citizens::{Citizen, CitizenId, CitizenStatus};
 use crate::clients::{Client, GrantType};
@@ -176,7 +177,7 @@ async fn token_inner(
             format!("this client may not use {grant_type}"),
         ));
     }
-    match grant {
+    let issued = match grant {
         GrantType::AuthorizationCode => provider.exchange_code(&client, &params).await,
         GrantType::RefreshToken => {
             let token = params
@@ -191,7 +192,17 @@ async fn token_inner(
             provider.refresh(&client, token).await
         }
         GrantType::ClientCredentials => client_credentials(provider, &client, &params),
-    }
+    }?;
+    provider
+        .audit
+        .note(
+            NewEvent::new(EventKind::TokensIssued, Actor::Client(client.id.clone()))
+                .client(&client.id)
+                .detail("grant_type", grant.as_str())
+                .detail("scope", issued.scope.as_str()),
+        )
+        .await;
+    Ok(issued)
 }
 
 fn client_credentials(
@@ -439,6 +450,7 @@ pub async fn revoke(
                 ));
             }
             provider.tokens.revoke_family(&record.family_id).await?;
+            provider.audit.note(revoked(&client, "refresh_token")).await;
             return Ok(());
         }
         if let Ok(claims) = provider.tokens.verify_access(token).await {
@@ -452,6 +464,7 @@ pub async fn revoke(
                 .tokens
                 .revoke_access(&claims.jti, claims.exp)
                 .await?;
+            provider.audit.note(revoked(&client, "access_token")).await;
         }
         Ok(())
     }
@@ -460,6 +473,14 @@ pub async fn revoke(
         Ok(()) => json(StatusCode::OK, &json!({})),
         Err(error) => oauth_error(&error),
     }
+}
+
+/// The audit event of a revocation at the client's request (RFC 7009).
+fn revoked(client: &Client, token_type: &str) -> NewEvent {
+    NewEvent::new(EventKind::TokensRevoked, Actor::Client(client.id.clone()))
+        .client(&client.id)
+        .detail("reason", "revocation_request")
+        .detail("token_type", token_type)
 }
 
 /// `POST /par` (RFC 9126).

@@ -58,6 +58,58 @@ enum Command {
     /// List and rotate the signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage administrators and their API tokens (the first one comes from here).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an administrator and issue their first API token, printed once.
+    Create {
+        /// Account name: 3 to 64 of a-z, 0-9, '.', '_' and '-'.
+        #[arg(long)]
+        name: String,
+        /// security-admin, client-manager or auditor.
+        #[arg(long, value_parser = |v: &str| idp::admins::Role::parse(v).map_err(|e| e.to_string()))]
+        role: idp::admins::Role,
+        /// What the token is for.
+        #[arg(long, default_value = "first token")]
+        label: String,
+        /// Days until the token expires.
+        #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue another API token for an administrator, printed once.
+    Token {
+        /// Account name.
+        #[arg(long)]
+        name: String,
+        /// What the token is for.
+        #[arg(long)]
+        label: String,
+        /// Days until the token expires.
+        #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an API token by its id (as printed when issued).
+    RevokeToken {
+        /// The token's id.
+        #[arg(long)]
+        id: String,
+    },
+    /// List the administrators.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,6 +285,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Clients(command) => clients(&load()?, command).await,
         Command::Keys(command) => keys(&load()?, command).await,
+        Command::Admin(command) => admin(&load()?, command).await,
         // Needs no configuration.
         Command::Citizens(CitizensCommand::Generate {
             count,
@@ -447,6 +500,98 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
     };
     database.close().await?;
     Ok(code)
+}
+
+async fn admin(config: &Config, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let (database, _) = server::open_database(config, false).await?;
+    let admins = idp::admins::Admins::new(
+        std::sync::Arc::new(database.admins()),
+        std::sync::Arc::new(idp::clock::SystemClock),
+    );
+    let days = |d: u32| std::time::Duration::from_secs(u64::from(d) * 86_400);
+    let print_token =
+        |token: &idp::admins::IssuedToken, record: &idp::admins::TokenRecord, json: bool| {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "name": record.admin_name, "token": token.expose(), "token_id": record.id,
+                        "expires_at": record.expires_at,
+                    })
+                );
+            } else {
+                println!(
+                    "token id {} for {}, expires {}",
+                    record.id, record.admin_name, record.expires_at
+                );
+                println!(
+                    "API token (shown once, stored only as a digest): {}",
+                    token.expose()
+                );
+            }
+        };
+    match command {
+        AdminCommand::Create {
+            name,
+            role,
+            label,
+            days: ttl,
+            json,
+        } => {
+            let account = admins.create(&name, role, None).await?;
+            let (token, record) = admins.issue_token(&name, &label, days(ttl)).await?;
+            audit_cli(config, &database, |actor| {
+                NewEvent::new(EventKind::AdminAction, actor)
+                    .detail("action", "admin.create")
+                    .detail("admin", account.name.as_str())
+                    .detail("role", role.as_str())
+                    .detail("token_id", record.id.as_str())
+            })
+            .await?;
+            print_token(&token, &record, json);
+        }
+        AdminCommand::Token {
+            name,
+            label,
+            days: ttl,
+            json,
+        } => {
+            let (token, record) = admins.issue_token(&name, &label, days(ttl)).await?;
+            audit_cli(config, &database, |actor| {
+                NewEvent::new(EventKind::AdminAction, actor)
+                    .detail("action", "admin.token.issue")
+                    .detail("admin", name.as_str())
+                    .detail("token_id", record.id.as_str())
+            })
+            .await?;
+            print_token(&token, &record, json);
+        }
+        AdminCommand::RevokeToken { id } => {
+            if !admins.revoke_token(&id).await? {
+                bail!("no live token with id {id}");
+            }
+            audit_cli(config, &database, |actor| {
+                NewEvent::new(EventKind::AdminAction, actor)
+                    .detail("action", "admin.token.revoke")
+                    .detail("token_id", id.as_str())
+            })
+            .await?;
+            println!("revoked {id}");
+        }
+        AdminCommand::List { json } => {
+            let accounts = admins.accounts().await?;
+            if json {
+                println!("{}", serde_json::to_string(&accounts)?);
+            } else {
+                for a in accounts {
+                    let state = if a.enabled { "enabled" } else { "disabled" };
+                    println!("{}\t{}\t{state}", a.name, a.role.as_str());
+                }
+            }
+        }
+    }
+    database.close().await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<ExitCode> {

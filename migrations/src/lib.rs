@@ -11,6 +11,7 @@
 //! | [`m20261125_000002_create_clients`] | `clients`: registered relying parties |
 //! | [`m20261125_000003_create_oidc_state`] | `signing_keys`, `refresh_tokens`, `consents`: the OpenID Connect core |
 //! | [`m20261125_000004_create_audit_events`] | `audit_events`: the hash-chained audit trail |
+//! | [`m20261125_000005_create_admins`] | `admin_accounts`, `admin_tokens`: administrators and their API tokens |
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
@@ -19,6 +20,7 @@ pub mod m20261125_000001_create_citizens;
 pub mod m20261125_000002_create_clients;
 pub mod m20261125_000003_create_oidc_state;
 pub mod m20261125_000004_create_audit_events;
+pub mod m20261125_000005_create_admins;
 
 /// Every migration of DAN, in the order they apply.
 pub struct Migrator;
@@ -31,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_clients::Migration),
             Box::new(m20261125_000003_create_oidc_state::Migration),
             Box::new(m20261125_000004_create_audit_events::Migration),
+            Box::new(m20261125_000005_create_admins::Migration),
         ]
     }
 }

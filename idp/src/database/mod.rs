@@ -7,6 +7,7 @@
 //! backend is the bulk upsert of citizens (see [`SqlCitizenDirectory`]). The contract suites in
 //! `idp/tests/` run every port against both databases.
 
+mod admins;
 mod audit;
 mod citizens;
 mod clients;
@@ -20,6 +21,7 @@ use dan_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
 
+pub use admins::SqlAdminStore;
 pub use audit::SqlAuditStore;
 pub use citizens::SqlCitizenDirectory;
 pub use clients::SqlClientRegistry;
@@ -222,6 +224,11 @@ impl Database {
     /// The client registry on this database.
     pub fn clients(&self) -> SqlClientRegistry {
         SqlClientRegistry::new(self.connection.clone(), self.clock.clone())
+    }
+
+    /// Administrators and their tokens on this database.
+    pub fn admins(&self) -> SqlAdminStore {
+        SqlAdminStore::new(self.connection.clone())
     }
 
     /// The audit trail on this database.

@@ -1,0 +1,322 @@
+//! Administrators: accounts with a role, and their API tokens.
+//!
+//! | role | may |
+//! |---|---|
+//! | `security-admin` | everything |
+//! | `client-manager` | read and change clients |
+//! | `auditor` | read clients, keys and the audit trail; change nothing |
+//!
+//! A token is `dan_admin_` + 32 random bytes (base64url), shown once when issued and stored as
+//! its SHA-256 digest, so the database never holds a usable token. Tokens expire (90 days by
+//! default) and can be revoked by their public id. The first account and token come from the
+//! command line (`idp admin create`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::database::StorageError;
+
+/// The prefix of every admin token, so a leaked one is recognisable (secret scanners).
+pub const TOKEN_PREFIX: &str = "dan_admin_";
+
+/// What an administrator may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Role {
+    /// Everything.
+    SecurityAdmin,
+    /// Clients only.
+    ClientManager,
+    /// Read-only.
+    Auditor,
+}
+
+/// One kind of admin operation, which roles are granted or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// List and read clients.
+    ReadClients,
+    /// Create, change, disable and delete clients.
+    WriteClients,
+    /// List signing keys.
+    ReadKeys,
+    /// Rotate and retire signing keys.
+    WriteKeys,
+    /// Query, export and verify the audit trail.
+    ReadAudit,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Self; 3] = [Self::SecurityAdmin, Self::ClientManager, Self::Auditor];
+
+    /// The stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SecurityAdmin => "security-admin",
+            Self::ClientManager => "client-manager",
+            Self::Auditor => "auditor",
+        }
+    }
+
+    /// Reads a role name.
+    pub fn parse(name: &str) -> Result<Self, AdminError> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == name)
+            .ok_or(AdminError::Invalid(
+                "role must be security-admin, client-manager or auditor",
+            ))
+    }
+
+    /// Whether this role grants `permission`.
+    pub fn may(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Self::SecurityAdmin => true,
+            Self::ClientManager => matches!(permission, ReadClients | WriteClients),
+            Self::Auditor => matches!(permission, ReadClients | ReadKeys | ReadAudit),
+        }
+    }
+}
+
+/// An administrator's account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdminAccount {
+    /// The account name: 3 to 64 of `a-z 0-9 . _ -`.
+    pub name: String,
+    /// The role.
+    pub role: Role,
+    /// The citizen this account belongs to (console sign-in through DAN), if tied.
+    pub citizen_id: Option<Uuid>,
+    /// Disabled accounts' tokens are refused.
+    pub enabled: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An issued token, without the token itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    /// Public id, for listing and revoking.
+    pub id: String,
+    /// The account it acts for.
+    pub admin_name: String,
+    /// What it is for ("ci", "laptop", ...).
+    pub label: String,
+    /// When issued.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A token as issued: shown once. `Debug` does not show it.
+pub struct IssuedToken(String);
+
+impl IssuedToken {
+    /// The token, to hand to the administrator.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IssuedToken(***)")
+    }
+}
+
+/// Who is making an admin request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// Account name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+}
+
+/// Why an admin operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// A value is not acceptable.
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// The account exists already.
+    #[error("an administrator with this name exists")]
+    Exists,
+    /// No such account.
+    #[error("no such administrator")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Durable storage of accounts and token digests.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Creates an account; `false` when the name is taken.
+    async fn create_account(&self, account: &AdminAccount) -> Result<bool, StorageError>;
+    /// One account.
+    async fn account(&self, name: &str) -> Result<Option<AdminAccount>, StorageError>;
+    /// Every account, by name.
+    async fn accounts(&self) -> Result<Vec<AdminAccount>, StorageError>;
+    /// Stores a token's digest and record.
+    async fn insert_token(&self, digest: &str, record: &TokenRecord) -> Result<(), StorageError>;
+    /// The record of the token with this digest.
+    async fn token(&self, digest: &str) -> Result<Option<TokenRecord>, StorageError>;
+    /// Marks a token revoked; `false` when there is no such live token.
+    async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StorageError>;
+}
+
+/// Administrators and their tokens.
+#[derive(Clone)]
+pub struct Admins {
+    store: Arc<dyn AdminStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Admins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Admins")
+    }
+}
+
+fn digest(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Admins {
+    /// Administrators on `store`.
+    pub fn new(store: Arc<dyn AdminStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// Creates an account.
+    pub async fn create(
+        &self,
+        name: &str,
+        role: Role,
+        citizen_id: Option<Uuid>,
+    ) -> Result<AdminAccount, AdminError> {
+        let valid = (3..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        if !valid {
+            return Err(AdminError::Invalid(
+                "the name must be 3 to 64 of a-z, 0-9, '.', '_' and '-'",
+            ));
+        }
+        let account = AdminAccount {
+            name: name.to_owned(),
+            role,
+            citizen_id,
+            enabled: true,
+            created_at: self.clock.now(),
+        };
+        if !self.store.create_account(&account).await? {
+            return Err(AdminError::Exists);
+        }
+        Ok(account)
+    }
+
+    /// Issues a token for `name`, valid for `ttl`.
+    pub async fn issue_token(
+        &self,
+        name: &str,
+        label: &str,
+        ttl: std::time::Duration,
+    ) -> Result<(IssuedToken, TokenRecord), AdminError> {
+        if self.store.account(name).await?.is_none() {
+            return Err(AdminError::NotFound);
+        }
+        if label.len() > 128 || label.chars().any(char::is_control) {
+            return Err(AdminError::Invalid(
+                "the label must be at most 128 printable characters",
+            ));
+        }
+        let random = crate::jose::random_bytes(32)
+            .map_err(|_| AdminError::Invalid("no randomness available"))?;
+        let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+        let id = crate::jose::random_token(12)
+            .map_err(|_| AdminError::Invalid("no randomness available"))?;
+        let now = self.clock.now();
+        let ttl = chrono::Duration::from_std(ttl)
+            .map_err(|_| AdminError::Invalid("the lifetime is too long"))?;
+        let record = TokenRecord {
+            id,
+            admin_name: name.to_owned(),
+            label: label.to_owned(),
+            created_at: now,
+            expires_at: now + ttl,
+            revoked_at: None,
+        };
+        self.store.insert_token(&digest(&token), &record).await?;
+        Ok((IssuedToken(token), record))
+    }
+
+    /// Who a presented token acts for: `None` for an unknown, expired or revoked token, or a
+    /// disabled account.
+    pub async fn authenticate(&self, presented: &str) -> Result<Option<Principal>, AdminError> {
+        if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 128 {
+            return Ok(None);
+        }
+        // Looked up by digest: comparing digests leaks nothing about the token.
+        let Some(record) = self.store.token(&digest(presented)).await? else {
+            return Ok(None);
+        };
+        if record.revoked_at.is_some() || record.expires_at <= self.clock.now() {
+            return Ok(None);
+        }
+        let Some(account) = self.store.account(&record.admin_name).await? else {
+            return Ok(None);
+        };
+        Ok(account.enabled.then_some(Principal {
+            name: account.name,
+            role: account.role,
+        }))
+    }
+
+    /// Revokes a token by its public id.
+    pub async fn revoke_token(&self, id: &str) -> Result<bool, AdminError> {
+        Ok(self.store.revoke_token(id, self.clock.now()).await?)
+    }
+
+    /// Every account.
+    pub async fn accounts(&self) -> Result<Vec<AdminAccount>, AdminError> {
+        Ok(self.store.accounts().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grant_what_the_table_says() {
+        use Permission::*;
+        let all = [ReadClients, WriteClients, ReadKeys, WriteKeys, ReadAudit];
+        assert!(all.iter().all(|p| Role::SecurityAdmin.may(*p)));
+        let manager: Vec<_> = all
+            .iter()
+            .filter(|p| Role::ClientManager.may(**p))
+            .collect();
+        assert_eq!(manager, [&ReadClients, &WriteClients]);
+        let auditor: Vec<_> = all.iter().filter(|p| Role::Auditor.may(**p)).collect();
+        assert_eq!(auditor, [&ReadClients, &ReadKeys, &ReadAudit]);
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()).unwrap(), role);
+        }
+        assert!(Role::parse("root").is_err());
+    }
+}

@@ -1,9 +1,211 @@
-//! The admin plane of DAN: the admin API (poem-openapi) and the admin console, served on the
-//! admin listener (`IDP_ADMIN_LISTEN`, 127.0.0.1:8081 by default), separate from the public one.
+//! The admin plane of DAN: the admin API (poem-openapi), served by the `idp` process on its
+//! own listener (`IDP_ADMIN_LISTEN`, 127.0.0.1:8081 by default), separate from the public one.
 //!
-//! This crate defines the operations the admin plane needs as traits that the `idp` crate
-//! implements, so the dependency points from `idp` to `admin` and never back. It is a skeleton
-//! until the admin issue: clients, scopes, keys, citizens, audit and admin identity arrive
-//! then.
+//! This crate defines what the admin plane needs from the provider as the [`AdminBackend`]
+//! trait, which the `idp` crate implements, so the dependency points from `idp` to `admin` and
+//! never back. It owns the HTTP surface: routes, authentication by admin API token, the role
+//! check of every operation ([`roles`]), the audit record of every request, problem details
+//! for every error ([`problem`]), and the OpenAPI document ([`openapi_json`], committed as
+//! `openapi/admin.json`).
+//!
+//! | path | |
+//! |---|---|
+//! | `/api/v1/...` | the operations (see `openapi/admin.json`) |
+//! | `/openapi.json` | the OpenAPI 3 document |
 
 #![forbid(unsafe_code)]
+
+mod api;
+pub mod model;
+pub mod problem;
+pub mod roles;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
+use poem_openapi::OpenApiService;
+
+use self::model::{
+    AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientView, CreatedClient,
+    KeyView,
+};
+use self::problem::{AdminFailure, Problem};
+use self::roles::Principal;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What the admin plane needs from the provider. Every change is one transaction: when an
+/// operation fails, nothing of it was written.
+#[async_trait]
+pub trait AdminBackend: Send + Sync {
+    /// Who a presented API token acts for; `None` for an unknown, expired or revoked token.
+    async fn authenticate(&self, token: &str) -> Result<Option<Principal>, AdminFailure>;
+    /// Records an admin request in the audit trail: who, what, on what, and the outcome
+    /// (`ok` or the HTTP status).
+    async fn record(&self, actor: &Principal, action: &str, target: Option<&str>, outcome: &str);
+
+    /// Clients by id after `after`, at most `limit`, optionally only enabled or disabled ones.
+    async fn list_clients(
+        &self,
+        after: Option<String>,
+        limit: u32,
+        enabled: Option<bool>,
+    ) -> Result<ClientPage, AdminFailure>;
+    /// One client.
+    async fn get_client(&self, id: &str) -> Result<ClientView, AdminFailure>;
+    /// Registers a client; its secret, if any, is in the answer only.
+    async fn create_client(&self, input: ClientInput) -> Result<CreatedClient, AdminFailure>;
+    /// Enables or disables a client.
+    async fn set_client_enabled(&self, id: &str, enabled: bool)
+    -> Result<ClientView, AdminFailure>;
+    /// Deletes a client.
+    async fn delete_client(&self, id: &str) -> Result<(), AdminFailure>;
+
+    /// The signing keys.
+    async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure>;
+    /// Rotates one algorithm's key now; returns the keys afterwards.
+    async fn rotate_key(&self, algorithm: &str) -> Result<Vec<KeyView>, AdminFailure>;
+
+    /// Audit events after the cursor `after`, oldest first.
+    async fn audit_events(
+        &self,
+        query: AuditQuery,
+        after: i64,
+        limit: u32,
+    ) -> Result<AuditPage, AdminFailure>;
+    /// Verifies the whole audit chain.
+    async fn verify_audit(&self) -> Result<ChainReportView, AdminFailure>;
+}
+
+fn service(backend: Arc<dyn AdminBackend>) -> OpenApiService<api::AdminApi, ()> {
+    OpenApiService::new(
+        api::AdminApi { backend },
+        "DAN admin API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Administration of DAN, the national single sign-on: e-services (clients), signing \
+         keys and the audit trail. Authenticate with an admin API token (`idp admin create`) \
+         as a Bearer token; each operation names the roles that may use it.",
+    )
+    .server("/api/v1")
+}
+
+/// The OpenAPI document of the admin API, as served at `/openapi.json`.
+pub fn openapi_json() -> String {
+    service(Arc::new(NoBackend)).spec()
+}
+
+/// The admin listener's routes: the API under `/api/v1`, the document at `/openapi.json`.
+/// Bodies over [`MAX_BODY_BYTES`] are refused with 413, and every error the framework raises
+/// itself (an unknown path, a wrong method) is answered as problem details too.
+pub fn routes(backend: Arc<dyn AdminBackend>) -> impl Endpoint {
+    let service = service(backend);
+    let spec = service.spec_endpoint();
+    Route::new()
+        .nest("/api/v1", service)
+        .at("/openapi.json", spec)
+        .around(|endpoint, request| async move {
+            let request = limit_body(request).await?;
+            endpoint
+                .call(request)
+                .await
+                .map(IntoResponse::into_response)
+        })
+        .catch_all_error(|error: poem::Error| async move {
+            if error.is_from_response() {
+                // Already an answer of the API's own (problem details).
+                error.into_response()
+            } else {
+                problem_response(&error)
+            }
+        })
+}
+
+/// Refuses a body over [`MAX_BODY_BYTES`] with 413: by its `Content-Length` before reading,
+/// or, when it has none (chunked), as soon as the stream passes the limit.
+async fn limit_body(mut request: poem::Request) -> poem::Result<poem::Request> {
+    let too_large = || poem::Error::from_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE);
+    let declared = request
+        .header(poem::http::header::CONTENT_LENGTH)
+        .map(|v| v.parse::<u64>());
+    match declared {
+        Some(Ok(length)) if length > MAX_BODY_BYTES as u64 => Err(too_large()),
+        Some(Ok(_)) => Ok(request),
+        Some(Err(_)) => Err(poem::Error::from_status(
+            poem::http::StatusCode::BAD_REQUEST,
+        )),
+        None => {
+            let body = request
+                .take_body()
+                .into_bytes_limit(MAX_BODY_BYTES)
+                .await
+                .map_err(|_| too_large())?;
+            request.set_body(body);
+            Ok(request)
+        }
+    }
+}
+
+/// A framework error (404, 405, 413, ...) as problem details.
+fn problem_response(error: &poem::Error) -> Response {
+    let status = error.status();
+    let problem = Problem::new(
+        status.as_u16(),
+        "http",
+        status.canonical_reason().unwrap_or("Error"),
+        error.to_string(),
+    );
+    let body = serde_json::json!({
+        "type": problem.kind, "title": problem.title, "status": problem.status,
+        "detail": problem.detail,
+    });
+    (status, poem::web::Json(body))
+        .with_content_type("application/problem+json")
+        .into_response()
+}
+
+/// A backend that has nothing, for generating the OpenAPI document.
+struct NoBackend;
+
+#[async_trait]
+impl AdminBackend for NoBackend {
+    async fn authenticate(&self, _: &str) -> Result<Option<Principal>, AdminFailure> {
+        Ok(None)
+    }
+    async fn record(&self, _: &Principal, _: &str, _: Option<&str>, _: &str) {}
+    async fn list_clients(
+        &self,
+        _: Option<String>,
+        _: u32,
+        _: Option<bool>,
+    ) -> Result<ClientPage, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn get_client(&self, _: &str) -> Result<ClientView, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn create_client(&self, _: ClientInput) -> Result<CreatedClient, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn set_client_enabled(&self, _: &str, _: bool) -> Result<ClientView, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn delete_client(&self, _: &str) -> Result<(), AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn rotate_key(&self, _: &str) -> Result<Vec<KeyView>, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn audit_events(&self, _: AuditQuery, _: i64, _: u32) -> Result<AuditPage, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn verify_audit(&self) -> Result<ChainReportView, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+}

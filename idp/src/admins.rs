@@ -1,10 +1,5 @@
-//! Administrators: accounts with a role, and their API tokens.
-//!
-//! | role | may |
-//! |---|---|
-//! | `security-admin` | everything |
-//! | `client-manager` | read and change clients |
-//! | `auditor` | read clients, keys and the audit trail; change nothing |
+//! Administrators: accounts with a role ([`Role`], defined with the admin plane), and their
+//! API tokens.
 //!
 //! A token is `dan_admin_` + 32 random bytes (base64url), shown once when issued and stored as
 //! its SHA-256 digest, so the database never holds a usable token. Tokens expire (90 days by
@@ -21,71 +16,13 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+pub use dan_admin::roles::{Permission, Principal, Role};
+
 use crate::clock::Clock;
 use crate::database::StorageError;
 
 /// The prefix of every admin token, so a leaked one is recognisable (secret scanners).
 pub const TOKEN_PREFIX: &str = "dan_admin_";
-
-/// What an administrator may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Role {
-    /// Everything.
-    SecurityAdmin,
-    /// Clients only.
-    ClientManager,
-    /// Read-only.
-    Auditor,
-}
-
-/// One kind of admin operation, which roles are granted or not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Permission {
-    /// List and read clients.
-    ReadClients,
-    /// Create, change, disable and delete clients.
-    WriteClients,
-    /// List signing keys.
-    ReadKeys,
-    /// Rotate and retire signing keys.
-    WriteKeys,
-    /// Query, export and verify the audit trail.
-    ReadAudit,
-}
-
-impl Role {
-    /// Every role.
-    pub const ALL: [Self; 3] = [Self::SecurityAdmin, Self::ClientManager, Self::Auditor];
-
-    /// The stored and displayed name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SecurityAdmin => "security-admin",
-            Self::ClientManager => "client-manager",
-            Self::Auditor => "auditor",
-        }
-    }
-
-    /// Reads a role name.
-    pub fn parse(name: &str) -> Result<Self, AdminError> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == name)
-            .ok_or(AdminError::Invalid(
-                "role must be security-admin, client-manager or auditor",
-            ))
-    }
-
-    /// Whether this role grants `permission`.
-    pub fn may(self, permission: Permission) -> bool {
-        use Permission::*;
-        match self {
-            Self::SecurityAdmin => true,
-            Self::ClientManager => matches!(permission, ReadClients | WriteClients),
-            Self::Auditor => matches!(permission, ReadClients | ReadKeys | ReadAudit),
-        }
-    }
-}
 
 /// An administrator's account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -133,15 +70,6 @@ impl std::fmt::Debug for IssuedToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("IssuedToken(***)")
     }
-}
-
-/// Who is making an admin request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    /// Account name.
-    pub name: String,
-    /// Its role.
-    pub role: Role,
 }
 
 /// Why an admin operation failed.
@@ -295,28 +223,5 @@ impl Admins {
     /// Every account.
     pub async fn accounts(&self) -> Result<Vec<AdminAccount>, AdminError> {
         Ok(self.store.accounts().await?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_grant_what_the_table_says() {
-        use Permission::*;
-        let all = [ReadClients, WriteClients, ReadKeys, WriteKeys, ReadAudit];
-        assert!(all.iter().all(|p| Role::SecurityAdmin.may(*p)));
-        let manager: Vec<_> = all
-            .iter()
-            .filter(|p| Role::ClientManager.may(**p))
-            .collect();
-        assert_eq!(manager, [&ReadClients, &WriteClients]);
-        let auditor: Vec<_> = all.iter().filter(|p| Role::Auditor.may(**p)).collect();
-        assert_eq!(auditor, [&ReadClients, &ReadKeys, &ReadAudit]);
-        for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()).unwrap(), role);
-        }
-        assert!(Role::parse("root").is_err());
     }
 }

@@ -71,7 +71,7 @@ enum AdminCommand {
         #[arg(long)]
         name: String,
         /// security-admin, client-manager or auditor.
-        #[arg(long, value_parser = |v: &str| idp::admins::Role::parse(v).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = |v: &str| idp::admins::Role::parse(v).ok_or("security-admin, client-manager or auditor"))]
         role: idp::admins::Role,
         /// What the token is for.
         #[arg(long, default_value = "first token")]
@@ -303,16 +303,39 @@ async fn serve(config: &Config, migrate: bool) -> anyhow::Result<ExitCode> {
     let listener = http::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {} (IDP_LISTEN)", config.listen))?;
+    let admin_listener = http::bind(config.admin_listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} (IDP_ADMIN_LISTEN)",
+            config.admin_listen
+        )
+    })?;
     println!("{}", server::banner(config, &node, listener.local_addr));
+    println!(
+        "  admin API    http://{}/api/v1   (document at /openapi.json)",
+        admin_listener.local_addr
+    );
     let app = http::routes(
         node.state.clone(),
         node.provider.clone(),
         http::edge_policy(config),
     );
-    tracing::info!(address = %listener.local_addr, "serving");
-    http::serve(listener, app, shutdown)
-        .await
-        .context("the server stopped")?;
+    let admin_app = dan_admin::routes(std::sync::Arc::new(server::admin_plane(&node)));
+    tracing::info!(address = %listener.local_addr, admin = %admin_listener.local_addr, "serving");
+    // One signal stops both listeners.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    let (public, admin) = tokio::join!(
+        http::serve(listener, app, until_stopped(stopped.clone())),
+        http::serve(admin_listener, admin_app, until_stopped(stopped)),
+    );
+    public.context("the server stopped")?;
+    admin.context("the admin server stopped")?;
     tracing::info!("stopped; closing the database");
     node.state.database.close().await?;
     Ok(ExitCode::SUCCESS)

@@ -34,6 +34,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admin_plane;
 pub mod admins;
 pub mod audit;
 pub mod authorize;

@@ -259,6 +259,18 @@ pub async fn build_provider(
     })
 }
 
+/// The admin plane of a node: its administrators, the uncached client registry, the node's
+/// keys and audit trail.
+pub fn admin_plane(node: &Node) -> crate::admin_plane::AdminPlane {
+    let clock = node.provider.clock.clone();
+    crate::admin_plane::AdminPlane {
+        admins: crate::admins::Admins::new(Arc::new(node.state.database.admins()), clock),
+        clients: Arc::new(node.state.database.clients()),
+        keys: node.provider.tokens.keys().clone(),
+        audit: node.provider.audit.clone(),
+    }
+}
+
 /// Reloads the signing keys every minute, so a rotation on one node reaches every node.
 fn spawn_key_reload(provider: Arc<Provider>) {
     tokio::spawn(async move {

@@ -60,7 +60,8 @@ impl Sandbox {
         }
         command
             .env("IDP_DATA_DIR", self.data_dir())
-            .env("IDP_LISTEN", "127.0.0.1:0");
+            .env("IDP_LISTEN", "127.0.0.1:0")
+            .env("IDP_ADMIN_LISTEN", "127.0.0.1:0");
         command
     }
 

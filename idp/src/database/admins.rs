@@ -91,7 +91,7 @@ impl SqlAdminStore {
 fn account_from_row(row: account::Model) -> Result<AdminAccount, StorageError> {
     Ok(AdminAccount {
         role: Role::parse(&row.role)
-            .map_err(|_| StorageError::Corrupt(format!("admin {}: role", row.name)))?,
+            .ok_or_else(|| StorageError::Corrupt(format!("admin {}: role", row.name)))?,
         name: row.name,
         citizen_id: row.citizen_id,
         enabled: row.enabled,

@@ -204,7 +204,7 @@ impl Tokens {
     }
 
     /// The key ring.
-    pub fn keys(&self) -> &KeyRing {
+    pub fn keys(&self) -> &Arc<KeyRing> {
         &self.keys
     }
 

@@ -32,6 +32,10 @@ pub struct TestServer {
     pub provider: Arc<Provider>,
     /// The provider's clock: starts at the real time and moves only when a test moves it.
     pub clock: Arc<ManualClock>,
+    /// `http://127.0.0.1:PORT` of the admin listener.
+    pub admin_base: String,
+    /// The admin plane (administrators, for issuing test tokens).
+    pub admin: Arc<idp::admin_plane::AdminPlane>,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -82,10 +86,22 @@ impl TestServer {
             node.provider.clone(),
             http::edge_policy(&config),
         );
+        let admin = Arc::new(server::admin_plane(&node));
+        let admin_listener = http::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let admin_base = format!("http://{}", admin_listener.local_addr);
+        let admin_app = dan_admin::routes(admin.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = http::serve(listener, app, async {
                 let _ = stopped.await;
+                let _ = stop_admin.send(());
+            })
+            .await;
+        });
+        tokio::spawn(async move {
+            let _ = http::serve(admin_listener, admin_app, async {
+                let _ = admin_stopped.await;
             })
             .await;
         });
@@ -93,6 +109,8 @@ impl TestServer {
             base,
             provider,
             clock,
+            admin_base,
+            admin,
             _dir: dir,
             stop: Some(stop),
         })

@@ -1,0 +1,319 @@
+//! The admin API's operations: each authenticates the token, checks the role, calls one
+//! backend operation, and records the request in the audit trail with its outcome.
+
+use std::sync::Arc;
+
+use poem_openapi::auth::Bearer;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi, SecurityScheme, Tags};
+
+use crate::AdminBackend;
+use crate::model::{
+    AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientView, CreatedClient,
+    KeyView, Me,
+};
+use crate::problem::{AdminFailure, Failure};
+use crate::roles::{Permission, Principal};
+
+/// An admin API token (`idp admin create`), as a Bearer token.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer")]
+pub struct AdminToken(Bearer);
+
+#[derive(Tags)]
+enum Tag {
+    /// Who am I.
+    Session,
+    /// E-services (OpenID Connect clients). Roles: read by all, changed by security-admin and
+    /// client-manager.
+    Clients,
+    /// Signing keys. Roles: read by security-admin and auditor, rotated by security-admin.
+    Keys,
+    /// The audit trail. Roles: security-admin and auditor.
+    Audit,
+}
+
+/// 201 with the created client.
+#[derive(ApiResponse)]
+enum Created {
+    /// Created; the secret is shown this once.
+    #[oai(status = 201)]
+    Created(Json<CreatedClient>),
+}
+
+/// 204.
+#[derive(ApiResponse)]
+enum Deleted {
+    /// Deleted.
+    #[oai(status = 204)]
+    Deleted,
+}
+
+/// The admin API.
+pub struct AdminApi {
+    pub(crate) backend: Arc<dyn AdminBackend>,
+}
+
+type Answer<T> = Result<T, Failure>;
+
+impl AdminApi {
+    /// The principal of a valid token whose role grants `need`; otherwise 401 or 403 (the
+    /// refusal recorded too).
+    async fn authorize(
+        &self,
+        token: &AdminToken,
+        need: Permission,
+        action: &str,
+    ) -> Answer<Principal> {
+        let principal = self
+            .backend
+            .authenticate(&token.0.token)
+            .await
+            .map_err(Failure::from)?
+            .ok_or_else(|| Failure::unauthorized("the token is unknown, expired or revoked"))?;
+        if !principal.role.may(need) {
+            self.backend.record(&principal, action, None, "403").await;
+            return Err(Failure::forbidden(principal.role.as_str(), action));
+        }
+        Ok(principal)
+    }
+
+    /// Records the request with its outcome and maps a failure to its problem response.
+    async fn done<T>(
+        &self,
+        who: &Principal,
+        action: &str,
+        target: Option<&str>,
+        result: Result<T, AdminFailure>,
+    ) -> Answer<T> {
+        let result = result.map_err(Failure::from);
+        let outcome = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(failure) => failure.status().to_string(),
+        };
+        self.backend.record(who, action, target, &outcome).await;
+        result
+    }
+}
+
+#[OpenApi]
+impl AdminApi {
+    /// The account the token acts for, and its role.
+    #[oai(path = "/me", method = "get", tag = "Tag::Session")]
+    async fn me(&self, token: AdminToken) -> Answer<Json<Me>> {
+        let who = self
+            .backend
+            .authenticate(&token.0.token)
+            .await
+            .map_err(Failure::from)?
+            .ok_or_else(|| Failure::unauthorized("the token is unknown, expired or revoked"))?;
+        Ok(Json(Me {
+            name: who.name,
+            role: who.role.as_str().to_owned(),
+        }))
+    }
+
+    /// Lists clients by id, a page at a time.
+    #[oai(path = "/clients", method = "get", tag = "Tag::Clients")]
+    async fn list_clients(
+        &self,
+        token: AdminToken,
+        /// The last client id of the previous page.
+        after: Query<Option<String>>,
+        /// Page size, 1 to 200 (50 by default).
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "200"))
+        )]
+        limit: Query<u32>,
+        /// Only enabled (`true`) or disabled (`false`) clients.
+        enabled: Query<Option<bool>>,
+    ) -> Answer<Json<ClientPage>> {
+        let who = self
+            .authorize(&token, Permission::ReadClients, "clients.list")
+            .await?;
+        let page = self.backend.list_clients(after.0, limit.0, enabled.0).await;
+        self.done(&who, "clients.list", None, page).await.map(Json)
+    }
+
+    /// Registers a client. Its secret, for secret-based methods, is in this answer only.
+    #[oai(path = "/clients", method = "post", tag = "Tag::Clients")]
+    async fn create_client(&self, token: AdminToken, input: Json<ClientInput>) -> Answer<Created> {
+        let who = self
+            .authorize(&token, Permission::WriteClients, "clients.create")
+            .await?;
+        let target = input.0.client_id.clone();
+        let created = self.backend.create_client(input.0).await;
+        self.done(&who, "clients.create", Some(&target), created)
+            .await
+            .map(|c| Created::Created(Json(c)))
+    }
+
+    /// One client.
+    #[oai(path = "/clients/:client_id", method = "get", tag = "Tag::Clients")]
+    async fn get_client(
+        &self,
+        token: AdminToken,
+        client_id: Path<String>,
+    ) -> Answer<Json<ClientView>> {
+        let who = self
+            .authorize(&token, Permission::ReadClients, "clients.read")
+            .await?;
+        let client = self.backend.get_client(&client_id.0).await;
+        self.done(&who, "clients.read", Some(&client_id.0), client)
+            .await
+            .map(Json)
+    }
+
+    /// Disables a client: it can no longer log citizens in or get tokens.
+    #[oai(
+        path = "/clients/:client_id/disable",
+        method = "post",
+        tag = "Tag::Clients"
+    )]
+    async fn disable_client(
+        &self,
+        token: AdminToken,
+        client_id: Path<String>,
+    ) -> Answer<Json<ClientView>> {
+        self.set_enabled(token, client_id.0, false).await
+    }
+
+    /// Enables a client again.
+    #[oai(
+        path = "/clients/:client_id/enable",
+        method = "post",
+        tag = "Tag::Clients"
+    )]
+    async fn enable_client(
+        &self,
+        token: AdminToken,
+        client_id: Path<String>,
+    ) -> Answer<Json<ClientView>> {
+        self.set_enabled(token, client_id.0, true).await
+    }
+
+    /// Deletes a client.
+    #[oai(path = "/clients/:client_id", method = "delete", tag = "Tag::Clients")]
+    async fn delete_client(&self, token: AdminToken, client_id: Path<String>) -> Answer<Deleted> {
+        let who = self
+            .authorize(&token, Permission::WriteClients, "clients.delete")
+            .await?;
+        let deleted = self.backend.delete_client(&client_id.0).await;
+        self.done(&who, "clients.delete", Some(&client_id.0), deleted)
+            .await
+            .map(|()| Deleted::Deleted)
+    }
+
+    /// The signing keys and their states.
+    #[oai(path = "/keys", method = "get", tag = "Tag::Keys")]
+    async fn list_keys(&self, token: AdminToken) -> Answer<Json<Vec<KeyView>>> {
+        let who = self
+            .authorize(&token, Permission::ReadKeys, "keys.list")
+            .await?;
+        let keys = self.backend.list_keys().await;
+        self.done(&who, "keys.list", None, keys).await.map(Json)
+    }
+
+    /// Rotates one algorithm's key now: the next key becomes active, the active one is
+    /// retired and stays published until every token it signed has expired.
+    #[oai(path = "/keys/:algorithm/rotate", method = "post", tag = "Tag::Keys")]
+    async fn rotate_key(
+        &self,
+        token: AdminToken,
+        /// ES256, RS256 or EdDSA.
+        algorithm: Path<String>,
+    ) -> Answer<Json<Vec<KeyView>>> {
+        let who = self
+            .authorize(&token, Permission::WriteKeys, "keys.rotate")
+            .await?;
+        let keys = self.backend.rotate_key(&algorithm.0).await;
+        self.done(&who, "keys.rotate", Some(&algorithm.0), keys)
+            .await
+            .map(Json)
+    }
+
+    /// Audit events, oldest first, a page at a time; every filter narrows the query.
+    #[oai(path = "/audit/events", method = "get", tag = "Tag::Audit")]
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_events(
+        &self,
+        token: AdminToken,
+        /// At or after (RFC 3339).
+        from: Query<Option<String>>,
+        /// Before (RFC 3339).
+        until: Query<Option<String>>,
+        /// Actor: `citizen:<id>`, `client:<id>`, `admin:<name>` or `system`.
+        actor: Query<Option<String>>,
+        /// The citizen's internal id.
+        citizen_id: Query<Option<String>>,
+        /// The client id.
+        client_id: Query<Option<String>>,
+        /// The kind (`login.succeeded`, `login.failed`, `consent.granted`, ...).
+        kind: Query<Option<String>>,
+        /// The `next_cursor` of the previous page.
+        #[oai(default)]
+        after: Query<i64>,
+        /// Page size, 1 to 1000 (100 by default).
+        #[oai(
+            default = "default_audit_limit",
+            validator(minimum(value = "1"), maximum(value = "1000"))
+        )]
+        limit: Query<u32>,
+    ) -> Answer<Json<AuditPage>> {
+        let who = self
+            .authorize(&token, Permission::ReadAudit, "audit.query")
+            .await?;
+        let query = AuditQuery {
+            from: from.0,
+            until: until.0,
+            actor: actor.0,
+            citizen_id: citizen_id.0,
+            client_id: client_id.0,
+            kind: kind.0,
+        };
+        let page = self.backend.audit_events(query, after.0, limit.0).await;
+        self.done(&who, "audit.query", None, page).await.map(Json)
+    }
+
+    /// Walks the whole audit chain and reports the first event that does not match.
+    #[oai(path = "/audit/verify", method = "get", tag = "Tag::Audit")]
+    async fn verify_audit(&self, token: AdminToken) -> Answer<Json<ChainReportView>> {
+        let who = self
+            .authorize(&token, Permission::ReadAudit, "audit.verify")
+            .await?;
+        let report = self.backend.verify_audit().await;
+        self.done(&who, "audit.verify", None, report)
+            .await
+            .map(Json)
+    }
+}
+
+impl AdminApi {
+    async fn set_enabled(
+        &self,
+        token: AdminToken,
+        id: String,
+        enabled: bool,
+    ) -> Answer<Json<ClientView>> {
+        let action = if enabled {
+            "clients.enable"
+        } else {
+            "clients.disable"
+        };
+        let who = self
+            .authorize(&token, Permission::WriteClients, action)
+            .await?;
+        let client = self.backend.set_client_enabled(&id, enabled).await;
+        self.done(&who, action, Some(&id), client).await.map(Json)
+    }
+}
+
+fn default_limit() -> u32 {
+    50
+}
+
+fn default_audit_limit() -> u32 {
+    100
+}

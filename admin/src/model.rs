@@ -1,0 +1,211 @@
+//! The values the admin API reads and writes (its OpenAPI schemas).
+
+use poem_openapi::Object;
+use serde_json::Value;
+
+/// A registered e-service (OpenID Connect client), as administrators see it. Never holds the
+/// secret, which is shown once at creation or rotation.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct ClientView {
+    /// Client id.
+    pub client_id: String,
+    /// Name shown to citizens, in Mongolian.
+    pub name_mn: String,
+    /// Name shown to citizens, in English.
+    pub name_en: String,
+    /// Redirect URIs, matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Scopes it may ask for.
+    pub scopes: Vec<String>,
+    /// Grants it may use.
+    pub grant_types: Vec<String>,
+    /// Token endpoint authentication method.
+    pub auth_method: String,
+    /// `pairwise` or `public`.
+    pub subject_type: String,
+    /// Sector for pairwise subjects.
+    pub sector_identifier: Option<String>,
+    /// JWK Set URL for `private_key_jwt`.
+    pub jwks_uri: Option<String>,
+    /// Inline JWK Set for `private_key_jwt`.
+    pub jwks: Option<Value>,
+    /// Audiences its client-credentials tokens may name.
+    pub audiences: Vec<String>,
+    /// Back-channel logout URI.
+    pub backchannel_logout_uri: Option<String>,
+    /// Authorization requests must come through PAR.
+    pub require_par: bool,
+    /// A first-party service: no consent page.
+    pub skip_consent: bool,
+    /// Disabled clients cannot log citizens in or get tokens.
+    pub enabled: bool,
+}
+
+fn openid() -> Vec<String> {
+    vec!["openid".to_owned()]
+}
+
+fn code_and_refresh() -> Vec<String> {
+    vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
+}
+
+fn basic() -> String {
+    "client_secret_basic".to_owned()
+}
+
+fn pairwise() -> String {
+    "pairwise".to_owned()
+}
+
+/// A new e-service's registration. Redirect URIs must be https (http only on loopback, for
+/// native apps), without fragments or wildcards.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct ClientInput {
+    /// Client id: 3 to 64 of `A-Z a-z 0-9 . _ -`.
+    pub client_id: String,
+    /// Name shown to citizens, in Mongolian.
+    pub name_mn: String,
+    /// Name shown to citizens, in English.
+    pub name_en: String,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    #[oai(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Scopes it may ask for (`openid` by default).
+    #[oai(default = "openid")]
+    pub scopes: Vec<String>,
+    /// Grants (`authorization_code` and `refresh_token` by default).
+    #[oai(default = "code_and_refresh")]
+    pub grant_types: Vec<String>,
+    /// `client_secret_basic` (default), `client_secret_post`, `private_key_jwt` or `none`.
+    #[oai(default = "basic")]
+    pub auth_method: String,
+    /// `pairwise` (default) or `public`.
+    #[oai(default = "pairwise")]
+    pub subject_type: String,
+    /// Sector for pairwise subjects (needed when redirect URIs are on several hosts).
+    pub sector_identifier: Option<String>,
+    /// JWK Set URL for `private_key_jwt`.
+    pub jwks_uri: Option<String>,
+    /// Inline JWK Set for `private_key_jwt`.
+    pub jwks: Option<Value>,
+    /// Audiences for client-credentials tokens.
+    #[oai(default)]
+    pub audiences: Vec<String>,
+    /// Back-channel logout URI.
+    pub backchannel_logout_uri: Option<String>,
+    /// Require PAR.
+    #[oai(default)]
+    pub require_par: bool,
+    /// First-party service: no consent page.
+    #[oai(default)]
+    pub skip_consent: bool,
+}
+
+/// A client just created: the only time its secret is shown.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct CreatedClient {
+    /// The registration.
+    pub client: ClientView,
+    /// The secret, for secret-based methods; stored only as a digest.
+    pub client_secret: Option<String>,
+}
+
+/// A page of clients.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct ClientPage {
+    /// The clients, by id.
+    pub items: Vec<ClientView>,
+    /// Pass as `after` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// A signing key and its state.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct KeyView {
+    /// Key id.
+    pub kid: String,
+    /// ES256, RS256 or EdDSA.
+    pub algorithm: String,
+    /// `next` (published, not yet signing), `active` (signing) or `retired` (published until
+    /// its tokens expire).
+    pub state: String,
+    /// When generated (RFC 3339).
+    pub created_at: String,
+}
+
+/// One audit event.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct AuditEventView {
+    /// Position in the chain.
+    pub seq: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// `area.what`.
+    pub kind: String,
+    /// Who: `citizen:<id>`, `client:<id>`, `admin:<name>` or `system`.
+    pub actor: String,
+    /// The citizen concerned (internal id).
+    pub citizen_id: Option<String>,
+    /// The e-service concerned.
+    pub client_id: Option<String>,
+    /// Details.
+    pub detail: Value,
+    /// The previous event's hash.
+    pub prev_hash: String,
+    /// This event's hash.
+    pub hash: String,
+}
+
+/// A page of audit events, oldest first.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct AuditPage {
+    /// The events.
+    pub items: Vec<AuditEventView>,
+    /// Pass as `after` for the next page; absent on the last one.
+    pub next_cursor: Option<i64>,
+}
+
+/// Filters of an audit query; each narrows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AuditQuery {
+    /// At or after (RFC 3339).
+    pub from: Option<String>,
+    /// Before (RFC 3339).
+    pub until: Option<String>,
+    /// Actor label.
+    pub actor: Option<String>,
+    /// Citizen internal id.
+    pub citizen_id: Option<String>,
+    /// Client id.
+    pub client_id: Option<String>,
+    /// Kind (`login.succeeded`, ...).
+    pub kind: Option<String>,
+}
+
+/// The result of verifying the audit chain.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct ChainReportView {
+    /// Events checked.
+    pub events: u64,
+    /// Whether every event chains to the one before and matches its hash.
+    pub intact: bool,
+    /// The first event that does not.
+    pub first_broken: Option<i64>,
+    /// `hash`, `prev_hash` or `gap`.
+    pub reason: Option<String>,
+    /// The last event's hash.
+    pub head: Option<String>,
+}
+
+/// Who the token acts for.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct Me {
+    /// Account name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+}

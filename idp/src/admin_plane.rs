@@ -1,0 +1,406 @@
+//! The provider's side of the admin plane: [`dan_admin::AdminBackend`] on the domain —
+//! administrators and their tokens, the client registry, the signing keys and the audit
+//! trail. Inputs are validated here into domain types, each refusal naming its field.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use dan_admin::AdminBackend;
+use dan_admin::model::{
+    AuditEventView, AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientView,
+    CreatedClient, KeyView,
+};
+use dan_admin::problem::AdminFailure;
+use dan_admin::roles::Principal;
+
+use crate::admins::Admins;
+use crate::audit::{Actor, AuditEvent, AuditFilter, AuditLog, EventKind, NewEvent};
+use crate::authorize::SCOPES;
+use crate::clients::{
+    AuthMethod, Client, ClientError, ClientId, ClientRegistry, ClientSecret, GrantType,
+    RedirectUri, SubjectType,
+};
+use crate::database::StorageError;
+use crate::jose::Algorithm;
+use crate::keys::KeyRing;
+
+/// The scope that releases the registry number: granted only through its own operation,
+/// with a reason, never at registration.
+const RESTRICTED_SCOPE: &str = "national_id";
+
+/// The admin plane's view of one DAN node.
+pub struct AdminPlane {
+    /// Administrators and tokens.
+    pub admins: Admins,
+    /// The client registry, uncached: administrators see and change the stored truth.
+    pub clients: Arc<dyn ClientRegistry>,
+    /// The signing keys.
+    pub keys: Arc<KeyRing>,
+    /// The audit trail.
+    pub audit: Arc<AuditLog>,
+}
+
+fn storage(error: StorageError) -> AdminFailure {
+    tracing::error!(%error, "admin operation failed on storage");
+    AdminFailure::Unavailable
+}
+
+fn view(client: &Client) -> ClientView {
+    ClientView {
+        client_id: client.id.as_str().to_owned(),
+        name_mn: client.name_mn.clone(),
+        name_en: client.name_en.clone(),
+        redirect_uris: client
+            .redirect_uris
+            .iter()
+            .map(|u| u.as_str().to_owned())
+            .collect(),
+        post_logout_redirect_uris: client
+            .post_logout_redirect_uris
+            .iter()
+            .map(|u| u.as_str().to_owned())
+            .collect(),
+        scopes: client.allowed_scopes.clone(),
+        grant_types: client
+            .grant_types
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        auth_method: client.auth_method.as_str().to_owned(),
+        subject_type: match client.subject_type {
+            SubjectType::Pairwise => "pairwise",
+            SubjectType::Public => "public",
+        }
+        .to_owned(),
+        sector_identifier: client.sector_identifier.clone(),
+        jwks_uri: client.jwks_uri.clone(),
+        jwks: client.jwks.clone(),
+        audiences: client.audiences.clone(),
+        backchannel_logout_uri: client.backchannel_logout_uri.clone(),
+        require_par: client.require_par,
+        skip_consent: client.skip_consent,
+        enabled: client.enabled,
+    }
+}
+
+/// A scope is one of the identity scopes, or an API scope `resource:action`.
+fn scope_is_known(scope: &str) -> bool {
+    if SCOPES.contains(&scope) {
+        return true;
+    }
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 64
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+    };
+    matches!(scope.split_once(':'), Some((resource, action)) if part(resource) && part(action))
+}
+
+/// Reads a registration, each refusal naming its field; returns the client and its secret.
+fn registration(input: ClientInput) -> Result<(Client, Option<ClientSecret>), AdminFailure> {
+    let invalid = |field: &str, error: ClientError| AdminFailure::invalid(field, error.to_string());
+    let id = ClientId::parse(&input.client_id).map_err(|e| invalid("client_id", e))?;
+    let uris = |field: &str, values: &[String]| {
+        values
+            .iter()
+            .map(|v| RedirectUri::parse(v).map_err(|e| invalid(field, e)))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let redirect_uris = uris("redirect_uris", &input.redirect_uris)?;
+    let post_logout_redirect_uris = uris(
+        "post_logout_redirect_uris",
+        &input.post_logout_redirect_uris,
+    )?;
+    for scope in &input.scopes {
+        if scope == RESTRICTED_SCOPE {
+            return Err(AdminFailure::invalid(
+                "scopes",
+                "national_id is restricted: it is granted to a client separately, with a reason",
+            ));
+        }
+        if !scope_is_known(scope) {
+            return Err(AdminFailure::invalid(
+                "scopes",
+                format!(
+                    "unknown scope {:?}: use {} or an API scope resource:action",
+                    scope.chars().take(64).collect::<String>(),
+                    SCOPES[..5].join(", ")
+                ),
+            ));
+        }
+    }
+    let grant_types = input
+        .grant_types
+        .iter()
+        .map(|g| GrantType::parse(g).map_err(|e| invalid("grant_types", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let auth_method =
+        AuthMethod::parse(&input.auth_method).map_err(|e| invalid("auth_method", e))?;
+    let subject_type = match input.subject_type.as_str() {
+        "pairwise" => SubjectType::Pairwise,
+        "public" => SubjectType::Public,
+        _ => {
+            return Err(AdminFailure::invalid(
+                "subject_type",
+                "subject_type must be pairwise or public",
+            ));
+        }
+    };
+    let secret = auth_method
+        .uses_secret()
+        .then(ClientSecret::generate)
+        .transpose()
+        .map_err(|_| AdminFailure::Unavailable)?;
+    let client = Client {
+        id,
+        name_mn: input.name_mn,
+        name_en: input.name_en,
+        redirect_uris,
+        post_logout_redirect_uris,
+        allowed_scopes: input.scopes,
+        grant_types,
+        auth_method,
+        secret_hash: secret.as_ref().map(ClientSecret::hash),
+        subject_type,
+        sector_identifier: input.sector_identifier,
+        jwks_uri: input.jwks_uri,
+        jwks: input.jwks,
+        id_token_signing_alg: None,
+        audiences: input.audiences,
+        backchannel_logout_uri: input.backchannel_logout_uri,
+        require_par: input.require_par,
+        skip_consent: input.skip_consent,
+        enabled: true,
+    };
+    client
+        .check()
+        .map_err(|e| AdminFailure::invalid("registration", e.to_string()))?;
+    Ok((client, secret))
+}
+
+fn client_id(id: &str) -> Result<ClientId, AdminFailure> {
+    // A malformed id cannot name a registered client.
+    ClientId::parse(id).map_err(|_| AdminFailure::NotFound(format!("no client {id:?}")))
+}
+
+fn key_views(keys: &KeyRing) -> Vec<KeyView> {
+    keys.summary()
+        .into_iter()
+        .map(|k| KeyView {
+            kid: k.kid,
+            algorithm: k.algorithm.as_str().to_owned(),
+            state: k.state.to_owned(),
+            created_at: k.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        })
+        .collect()
+}
+
+fn time(field: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, AdminFailure> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(&v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| AdminFailure::invalid(field, "not an RFC 3339 time"))
+        })
+        .transpose()
+}
+
+fn event_view(event: AuditEvent) -> AuditEventView {
+    AuditEventView {
+        seq: event.seq,
+        at: event.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        kind: event.kind,
+        actor: event.actor,
+        citizen_id: event.citizen_id.map(|c| c.to_string()),
+        client_id: event.client_id,
+        detail: serde_json::from_str(&event.detail).unwrap_or(serde_json::Value::Null),
+        prev_hash: event.prev_hash,
+        hash: event.hash,
+    }
+}
+
+#[async_trait]
+impl AdminBackend for AdminPlane {
+    async fn authenticate(&self, token: &str) -> Result<Option<Principal>, AdminFailure> {
+        self.admins.authenticate(token).await.map_err(|error| {
+            tracing::error!(%error, "admin token check failed");
+            AdminFailure::Unavailable
+        })
+    }
+
+    async fn record(&self, actor: &Principal, action: &str, target: Option<&str>, outcome: &str) {
+        let mut event = NewEvent::new(EventKind::AdminAction, Actor::Admin(actor.name.clone()))
+            .detail("action", action)
+            .detail("role", actor.role.as_str())
+            .detail("outcome", outcome);
+        if let Some(target) = target {
+            event = match ClientId::parse(target) {
+                Ok(id) if action.starts_with("clients.") => event.client(&id),
+                _ => event.detail("target", target.chars().take(64).collect::<String>()),
+            };
+        }
+        self.audit.note(event).await;
+    }
+
+    async fn list_clients(
+        &self,
+        after: Option<String>,
+        limit: u32,
+        enabled: Option<bool>,
+    ) -> Result<ClientPage, AdminFailure> {
+        let mut clients = self.clients.list().await.map_err(storage)?;
+        clients.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        let limit = usize::try_from(limit.clamp(1, 200)).unwrap_or(200);
+        let mut items: Vec<ClientView> = clients
+            .iter()
+            .filter(|c| after.as_deref().is_none_or(|a| c.id.as_str() > a))
+            .filter(|c| enabled.is_none_or(|e| c.enabled == e))
+            .take(limit + 1)
+            .map(view)
+            .collect();
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next_cursor = more
+            .then(|| items.last().map(|c| c.client_id.clone()))
+            .flatten();
+        Ok(ClientPage { items, next_cursor })
+    }
+
+    async fn get_client(&self, id: &str) -> Result<ClientView, AdminFailure> {
+        let id = client_id(id)?;
+        match self.clients.find(&id).await.map_err(storage)? {
+            Some(client) => Ok(view(&client)),
+            None => Err(AdminFailure::NotFound(format!("no client {}", id.as_str()))),
+        }
+    }
+
+    async fn create_client(&self, input: ClientInput) -> Result<CreatedClient, AdminFailure> {
+        let (client, secret) = registration(input)?;
+        if !self.clients.create(&client).await.map_err(storage)? {
+            return Err(AdminFailure::Conflict(format!(
+                "a client with id {} is already registered",
+                client.id.as_str()
+            )));
+        }
+        Ok(CreatedClient {
+            client: view(&client),
+            client_secret: secret.as_ref().map(|s| s.expose().to_owned()),
+        })
+    }
+
+    async fn set_client_enabled(
+        &self,
+        id: &str,
+        enabled: bool,
+    ) -> Result<ClientView, AdminFailure> {
+        let id = client_id(id)?;
+        if !self
+            .clients
+            .set_enabled(&id, enabled)
+            .await
+            .map_err(storage)?
+        {
+            return Err(AdminFailure::NotFound(format!("no client {}", id.as_str())));
+        }
+        self.get_client(id.as_str()).await
+    }
+
+    async fn delete_client(&self, id: &str) -> Result<(), AdminFailure> {
+        let id = client_id(id)?;
+        if !self.clients.delete(&id).await.map_err(storage)? {
+            return Err(AdminFailure::NotFound(format!("no client {}", id.as_str())));
+        }
+        Ok(())
+    }
+
+    async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure> {
+        Ok(key_views(&self.keys))
+    }
+
+    async fn rotate_key(&self, algorithm: &str) -> Result<Vec<KeyView>, AdminFailure> {
+        let algorithm = Algorithm::parse(algorithm)
+            .map_err(|_| AdminFailure::invalid("algorithm", "ES256, RS256 or EdDSA"))?;
+        let kid = self.keys.rotate(algorithm).await.map_err(|error| {
+            tracing::error!(%error, "key rotation failed");
+            AdminFailure::Unavailable
+        })?;
+        self.audit
+            .note(
+                NewEvent::new(EventKind::KeyChanged, Actor::System)
+                    .detail("action", "rotate")
+                    .detail("algorithm", algorithm.as_str())
+                    .detail("kid", kid.as_str()),
+            )
+            .await;
+        Ok(key_views(&self.keys))
+    }
+
+    async fn audit_events(
+        &self,
+        query: AuditQuery,
+        after: i64,
+        limit: u32,
+    ) -> Result<AuditPage, AdminFailure> {
+        let filter = AuditFilter {
+            from: time("from", query.from)?,
+            until: time("until", query.until)?,
+            actor: query.actor,
+            citizen: query
+                .citizen_id
+                .map(|c| {
+                    uuid::Uuid::parse_str(&c)
+                        .map_err(|_| AdminFailure::invalid("citizen_id", "not a citizen id"))
+                })
+                .transpose()?,
+            client: query.client_id,
+            kind: query
+                .kind
+                .map(|k| {
+                    EventKind::parse(&k)
+                        .ok_or_else(|| AdminFailure::invalid("kind", "not an audit event kind"))
+                })
+                .transpose()?,
+        };
+        let limit = u64::from(limit.clamp(1, 1000));
+        let events = self
+            .audit
+            .query(&filter, after.max(0), limit)
+            .await
+            .map_err(storage)?;
+        let next_cursor = (events.len() as u64 == limit)
+            .then(|| events.last().map(|e| e.seq))
+            .flatten();
+        Ok(AuditPage {
+            items: events.into_iter().map(event_view).collect(),
+            next_cursor,
+        })
+    }
+
+    async fn verify_audit(&self) -> Result<ChainReportView, AdminFailure> {
+        let report = self.audit.verify().await.map_err(storage)?;
+        Ok(ChainReportView {
+            events: report.events,
+            intact: report.intact,
+            first_broken: report.first_broken,
+            reason: report.reason,
+            head: report.head,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_the_catalogue_or_api_scopes() {
+        for known in ["openid", "profile", "benefits:read", "tax.records:write"] {
+            assert!(scope_is_known(known), "{known}");
+        }
+        for unknown in ["profil", "Benefits:read", ":read", "a:", "a:b:c", "a b:c"] {
+            assert!(!scope_is_known(unknown), "{unknown}");
+        }
+    }
+}

@@ -1,0 +1,477 @@
+//! The admin API over real HTTP on the admin listener, on both backends: authentication by
+//! admin token, every role against what it may and may not do (403 problem details, recorded
+//! in the audit trail with the actor), client registration with the secret shown once and
+//! usable at once, every refusal of bad input naming its field, a 2 MB body, paging, key
+//! rotation (also two at once), and the audit trail read and verified through the API.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use idp::admins::Role;
+use serde_json::{Value, json};
+use support::server::TestServer;
+
+/// Issues an admin token of `role` for a new account `name`.
+async fn token(server: &TestServer, name: &str, role: Role) -> String {
+    let admins = &server.admin.admins;
+    admins.create(name, role, None).await.unwrap();
+    let (token, _) = admins
+        .issue_token(name, "test", Duration::from_secs(3600))
+        .await
+        .unwrap();
+    token.expose().to_owned()
+}
+
+struct Answer {
+    status: u16,
+    content_type: String,
+    body: Value,
+}
+
+async fn call(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
+    let http = reqwest::Client::new();
+    let url = format!("{}{path}", server.admin_base);
+    let mut request = http.request(method.parse().unwrap(), url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Answer {
+        status,
+        content_type,
+        body,
+    }
+}
+
+#[track_caller]
+fn assert_problem(answer: &Answer, status: u16, field: Option<&str>) {
+    assert_eq!(answer.status, status, "{}", answer.body);
+    assert!(
+        answer.content_type.starts_with("application/problem+json"),
+        "problem details (RFC 9457): {} {}",
+        answer.content_type,
+        answer.body
+    );
+    assert_eq!(answer.body["status"], status, "{}", answer.body);
+    assert!(
+        answer.body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    assert!(!answer.body["detail"].as_str().unwrap().is_empty());
+    if let Some(field) = field {
+        assert_eq!(answer.body["field"], field, "{}", answer.body);
+    }
+}
+
+fn registration(id: &str) -> Value {
+    json!({
+        "client_id": id,
+        "name_mn": "Тэтгэмж",
+        "name_en": "Benefits",
+        "redirect_uris": ["https://benefits.example/callback"],
+        "scopes": ["openid", "profile"],
+    })
+}
+
+async fn every_role_gets_what_it_may_and_a_problem_for_the_rest(server: TestServer) {
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let manager = token(&server, "saraa", Role::ClientManager).await;
+    let auditor = token(&server, "bold", Role::Auditor).await;
+
+    let none = call(&server, "GET", "/api/v1/clients", None, None).await;
+    assert_eq!(none.status, 401);
+    let forged = call(
+        &server,
+        "GET",
+        "/api/v1/clients",
+        Some("dan_admin_forged"),
+        None,
+    )
+    .await;
+    assert_problem(&forged, 401, None);
+    let me = call(&server, "GET", "/api/v1/me", Some(&manager), None).await;
+    assert_eq!(me.body, json!({"name": "saraa", "role": "client-manager"}));
+
+    // The client manager registers an e-service; its secret works at once.
+    let mut body = registration("payroll");
+    body["grant_types"] = json!(["client_credentials"]);
+    body["redirect_uris"] = json!([]);
+    body["subject_type"] = json!("public");
+    body["scopes"] = json!(["payroll:read"]);
+    let created = call(
+        &server,
+        "POST",
+        "/api/v1/clients",
+        Some(&manager),
+        Some(body),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let secret = created.body["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["client"]["auth_method"], "client_secret_basic");
+    let issued = reqwest::Client::new()
+        .post(server.url("/token"))
+        .basic_auth("payroll", Some(&secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "payroll:read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), 200, "the new client's secret works");
+    let read = call(
+        &server,
+        "GET",
+        "/api/v1/clients/payroll",
+        Some(&auditor),
+        None,
+    )
+    .await;
+    assert_eq!(read.status, 200);
+    assert!(
+        read.body.get("client_secret").is_none(),
+        "never shown again"
+    );
+
+    // What each role may not do.
+    let cases = [
+        (
+            &auditor,
+            "POST",
+            "/api/v1/clients",
+            Some(registration("x-auditor")),
+        ),
+        (&auditor, "POST", "/api/v1/clients/payroll/disable", None),
+        (&auditor, "DELETE", "/api/v1/clients/payroll", None),
+        (&auditor, "POST", "/api/v1/keys/ES256/rotate", None),
+        (&manager, "GET", "/api/v1/keys", None),
+        (&manager, "POST", "/api/v1/keys/ES256/rotate", None),
+        (&manager, "GET", "/api/v1/audit/events", None),
+        (&manager, "GET", "/api/v1/audit/verify", None),
+    ];
+    for (token, method, path, body) in cases {
+        let refused = call(&server, method, path, Some(token), body).await;
+        assert_problem(&refused, 403, None);
+    }
+    let still = call(
+        &server,
+        "GET",
+        "/api/v1/clients/payroll",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(still.body["enabled"], true, "nothing changed");
+
+    // The security admin may do everything; disabling stops the client at once.
+    let disabled = call(
+        &server,
+        "POST",
+        "/api/v1/clients/payroll/disable",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(disabled.body["enabled"], false);
+    let keys = call(&server, "GET", "/api/v1/keys", Some(&auditor), None).await;
+    assert_eq!(keys.status, 200);
+    assert!(
+        keys.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["state"] == "active")
+    );
+
+    // Every request is in the audit trail with its actor and outcome.
+    let trail = call(
+        &server,
+        "GET",
+        "/api/v1/audit/events?kind=admin.action&limit=1000",
+        Some(&auditor),
+        None,
+    )
+    .await;
+    assert_eq!(trail.status, 200, "{}", trail.body);
+    let events = trail.body["items"].as_array().unwrap();
+    let denied: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["detail"]["outcome"] == "403")
+        .collect();
+    assert_eq!(denied.len(), 8, "{events:#?}");
+    assert!(
+        denied
+            .iter()
+            .any(|e| e["actor"] == "admin:bold" && e["detail"]["action"] == "keys.rotate")
+    );
+    assert!(events.iter().any(|e| e["actor"] == "admin:saraa"
+        && e["detail"]["action"] == "clients.create"
+        && e["client_id"] == "payroll"
+        && e["detail"]["outcome"] == "ok"));
+    let verified = call(&server, "GET", "/api/v1/audit/verify", Some(&auditor), None).await;
+    assert_eq!(verified.body["intact"], true, "{}", verified.body);
+}
+
+async fn bad_input_is_refused_naming_the_field(server: TestServer) {
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let mut cases: Vec<(Value, &str)> = Vec::new();
+    for (uri, _why) in [
+        (
+            "http://benefits.example/callback",
+            "plain http off loopback",
+        ),
+        ("https://benefits.example/callback#frag", "a fragment"),
+        ("https://*.benefits.example/callback", "a wildcard"),
+        ("benefits.example/callback", "not absolute"),
+    ] {
+        let mut body = registration("benefits");
+        body["redirect_uris"] = json!([uri]);
+        cases.push((body, "redirect_uris"));
+    }
+    let mut unknown_scope = registration("benefits");
+    unknown_scope["scopes"] = json!(["openid", "profil"]);
+    cases.push((unknown_scope, "scopes"));
+    let mut restricted = registration("benefits");
+    restricted["scopes"] = json!(["openid", "national_id"]);
+    cases.push((restricted, "scopes"));
+    let mut method = registration("benefits");
+    method["auth_method"] = json!("client_secret_jwt");
+    cases.push((method, "auth_method"));
+    let mut grant = registration("benefits");
+    grant["grant_types"] = json!(["password"]);
+    cases.push((grant, "grant_types"));
+    let mut id = registration("b");
+    id["client_id"] = json!("b c");
+    cases.push((id, "client_id"));
+    let mut names = registration("benefits");
+    names["name_en"] = json!(" ");
+    cases.push((names, "registration"));
+    for (body, field) in cases {
+        let refused = call(&server, "POST", "/api/v1/clients", Some(&admin), Some(body)).await;
+        assert_problem(&refused, 400, Some(field));
+    }
+    let listed = call(&server, "GET", "/api/v1/clients", Some(&admin), None).await;
+    let ids: Vec<&str> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client_id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"benefits"), "nothing was written: {ids:?}");
+
+    // Malformed JSON, a missing field, a wrong type: problem details too.
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/clients", server.admin_base);
+    let malformed = http
+        .post(&url)
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{\"client_id\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let missing = call(
+        &server,
+        "POST",
+        "/api/v1/clients",
+        Some(&admin),
+        Some(json!({"client_id": "benefits"})),
+    )
+    .await;
+    assert_problem(&missing, 400, None);
+
+    // A 2 MB body is refused before it is read.
+    let huge = format!(
+        "{{\"client_id\":\"big\",\"name_mn\":\"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let refused = http
+        .post(&url)
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 413);
+    assert!(
+        refused
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+
+    // Duplicates, unknown clients, paging.
+    let first = call(
+        &server,
+        "POST",
+        "/api/v1/clients",
+        Some(&admin),
+        Some(registration("benefits")),
+    )
+    .await;
+    assert_eq!(first.status, 201);
+    let again = call(
+        &server,
+        "POST",
+        "/api/v1/clients",
+        Some(&admin),
+        Some(registration("benefits")),
+    )
+    .await;
+    assert_problem(&again, 409, None);
+    let unknown = call(&server, "GET", "/api/v1/clients/nobody", Some(&admin), None).await;
+    assert_problem(&unknown, 404, None);
+    for id in ["c-1", "c-2", "c-3"] {
+        let made = call(
+            &server,
+            "POST",
+            "/api/v1/clients",
+            Some(&admin),
+            Some(registration(id)),
+        )
+        .await;
+        assert_eq!(made.status, 201);
+    }
+    let page = call(
+        &server,
+        "GET",
+        "/api/v1/clients?limit=2",
+        Some(&admin),
+        None,
+    )
+    .await;
+    let cursor = page.body["next_cursor"].as_str().unwrap().to_owned();
+    let rest = call(
+        &server,
+        "GET",
+        &format!("/api/v1/clients?limit=2&after={cursor}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    let seen: Vec<String> = [&page.body, &rest.body]
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap().clone())
+        .map(|c| c["client_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "ordered, no repeats: {seen:?}"
+    );
+    let too_big = call(
+        &server,
+        "GET",
+        "/api/v1/clients?limit=5000",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_problem(&too_big, 400, None);
+    let bad_kind = call(
+        &server,
+        "GET",
+        "/api/v1/audit/events?kind=nope",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_problem(&bad_kind, 400, Some("kind"));
+}
+
+async fn concurrent_rotations_leave_one_active_key_and_the_old_ones_published(server: TestServer) {
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let jwks_before: Value = reqwest::get(server.url("/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rotate = || {
+        call(
+            &server,
+            "POST",
+            "/api/v1/keys/ES256/rotate",
+            Some(&admin),
+            None,
+        )
+    };
+    let (one, two) = tokio::join!(rotate(), rotate());
+    for answer in [&one, &two] {
+        assert!(
+            answer.status == 200 || answer.status == 503,
+            "a rotation succeeds or fails cleanly: {} {}",
+            answer.status,
+            answer.body
+        );
+    }
+    assert!(
+        one.status == 200 || two.status == 200,
+        "at least one rotation happened"
+    );
+    let keys = call(&server, "GET", "/api/v1/keys", Some(&admin), None).await;
+    let es256: Vec<&Value> = keys
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["algorithm"] == "ES256")
+        .collect();
+    let active = es256.iter().filter(|k| k["state"] == "active").count();
+    assert_eq!(active, 1, "{es256:#?}");
+    // Every ES256 key published before is still published (tokens in flight verify).
+    server.provider.tokens.keys().reload().await.unwrap();
+    let jwks_after: Value = reqwest::get(server.url("/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids = |jwks: &Value| -> Vec<String> {
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["alg"] == "ES256")
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let after = kids(&jwks_after);
+    for kid in kids(&jwks_before) {
+        assert!(after.contains(&kid), "{kid} is still published: {after:?}");
+    }
+}
+
+on_both_backends!(
+    every_role_gets_what_it_may_and_a_problem_for_the_rest,
+    bad_input_is_refused_naming_the_field,
+    concurrent_rotations_leave_one_active_key_and_the_old_ones_published,
+);

@@ -10,8 +10,8 @@ use poem_openapi::{ApiResponse, OpenApi, SecurityScheme, Tags};
 
 use crate::AdminBackend;
 use crate::model::{
-    AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientView, CreatedClient,
-    KeyView, Me,
+    AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientSettings, ClientView,
+    CreatedClient, KeyView, Me, RotatedSecret, SecretRotation,
 };
 use crate::problem::{AdminFailure, Failure};
 use crate::roles::{Permission, Principal};
@@ -162,6 +162,50 @@ impl AdminApi {
             .await?;
         let client = self.backend.get_client(&client_id.0).await;
         self.done(&who, "clients.read", Some(&client_id.0), client)
+            .await
+            .map(Json)
+    }
+
+    /// Replaces a client's settings (everything but its id). A secret is made, and shown this
+    /// once, when the new authentication method needs one and the old did not. Two changes
+    /// at once: the second is refused with 409 and should be made again on a fresh read.
+    #[oai(path = "/clients/:client_id", method = "put", tag = "Tag::Clients")]
+    async fn update_client(
+        &self,
+        token: AdminToken,
+        client_id: Path<String>,
+        settings: Json<ClientSettings>,
+    ) -> Answer<Json<CreatedClient>> {
+        let who = self
+            .authorize(&token, Permission::WriteClients, "clients.update")
+            .await?;
+        let updated = self.backend.update_client(&client_id.0, settings.0).await;
+        self.done(&who, "clients.update", Some(&client_id.0), updated)
+            .await
+            .map(Json)
+    }
+
+    /// Gives a client a new secret, shown this once; the old one keeps working for the grace
+    /// period, so the e-service can deploy the new one without an outage.
+    #[oai(
+        path = "/clients/:client_id/secret",
+        method = "post",
+        tag = "Tag::Clients"
+    )]
+    async fn rotate_secret(
+        &self,
+        token: AdminToken,
+        client_id: Path<String>,
+        rotation: Json<SecretRotation>,
+    ) -> Answer<Json<RotatedSecret>> {
+        let who = self
+            .authorize(&token, Permission::WriteClients, "clients.rotate_secret")
+            .await?;
+        let rotated = self
+            .backend
+            .rotate_secret(&client_id.0, rotation.0.grace_seconds)
+            .await;
+        self.done(&who, "clients.rotate_secret", Some(&client_id.0), rotated)
             .await
             .map(Json)
     }

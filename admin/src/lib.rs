@@ -27,8 +27,8 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::OpenApiService;
 
 use self::model::{
-    AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientView, CreatedClient,
-    KeyView,
+    AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientSettings, ClientView,
+    CreatedClient, KeyView, RotatedSecret,
 };
 use self::problem::{AdminFailure, Problem};
 use self::roles::Principal;
@@ -57,6 +57,19 @@ pub trait AdminBackend: Send + Sync {
     async fn get_client(&self, id: &str) -> Result<ClientView, AdminFailure>;
     /// Registers a client; its secret, if any, is in the answer only.
     async fn create_client(&self, input: ClientInput) -> Result<CreatedClient, AdminFailure>;
+    /// Replaces a client's settings; a secret is made (and returned) when the new method needs
+    /// one and the old did not. Refused with a conflict when another change came first.
+    async fn update_client(
+        &self,
+        id: &str,
+        settings: ClientSettings,
+    ) -> Result<CreatedClient, AdminFailure>;
+    /// Gives a client a new secret; the old one works for `grace_seconds` more.
+    async fn rotate_secret(
+        &self,
+        id: &str,
+        grace_seconds: u32,
+    ) -> Result<RotatedSecret, AdminFailure>;
     /// Enables or disables a client.
     async fn set_client_enabled(&self, id: &str, enabled: bool)
     -> Result<ClientView, AdminFailure>;
@@ -191,6 +204,16 @@ impl AdminBackend for NoBackend {
         Err(AdminFailure::Unavailable)
     }
     async fn set_client_enabled(&self, _: &str, _: bool) -> Result<ClientView, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn update_client(
+        &self,
+        _: &str,
+        _: ClientSettings,
+    ) -> Result<CreatedClient, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn rotate_secret(&self, _: &str, _: u32) -> Result<RotatedSecret, AdminFailure> {
         Err(AdminFailure::Unavailable)
     }
     async fn delete_client(&self, _: &str) -> Result<(), AdminFailure> {

@@ -59,12 +59,10 @@ fn pairwise() -> String {
     "pairwise".to_owned()
 }
 
-/// A new e-service's registration. Redirect URIs must be https (http only on loopback, for
-/// native apps), without fragments or wildcards.
+/// An e-service's settings: all of its registration but its id. Redirect URIs must be https
+/// (http only on loopback, for native apps), without fragments or wildcards.
 #[derive(Clone, Debug, PartialEq, Object)]
-pub struct ClientInput {
-    /// Client id: 3 to 64 of `A-Z a-z 0-9 . _ -`.
-    pub client_id: String,
+pub struct ClientSettings {
     /// Name shown to citizens, in Mongolian.
     pub name_mn: String,
     /// Name shown to citizens, in English.
@@ -74,7 +72,8 @@ pub struct ClientInput {
     /// Post-logout redirect URIs.
     #[oai(default)]
     pub post_logout_redirect_uris: Vec<String>,
-    /// Scopes it may ask for (`openid` by default).
+    /// Scopes it may ask for (`openid` by default): identity scopes, or API scopes
+    /// `resource:action`. `national_id` is granted separately.
     #[oai(default = "openid")]
     pub scopes: Vec<String>,
     /// Grants (`authorization_code` and `refresh_token` by default).
@@ -105,7 +104,39 @@ pub struct ClientInput {
     pub skip_consent: bool,
 }
 
-/// A client just created: the only time its secret is shown.
+/// A new e-service's registration.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct ClientInput {
+    /// Client id: 3 to 64 of `A-Z a-z 0-9 . _ -`.
+    pub client_id: String,
+    /// Everything else.
+    #[oai(flatten)]
+    pub settings: ClientSettings,
+}
+
+/// How long the old secret keeps working after a rotation.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct SecretRotation {
+    /// Seconds, 0 to 30 days (1 day by default).
+    #[oai(default = "one_day", validator(maximum(value = "2592000")))]
+    pub grace_seconds: u32,
+}
+
+fn one_day() -> u32 {
+    86_400
+}
+
+/// A new secret, shown this once.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct RotatedSecret {
+    /// The new secret; stored only as a digest.
+    pub client_secret: String,
+    /// Until when the previous secret still works (RFC 3339).
+    pub previous_valid_until: String,
+}
+
+/// A client just created or changed: its secret is shown when one was just made, and never
+/// again.
 #[derive(Clone, Debug, PartialEq, Object)]
 pub struct CreatedClient {
     /// The registration.

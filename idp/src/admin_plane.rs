@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use dan_admin::AdminBackend;
 use dan_admin::model::{
-    AuditEventView, AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientView,
-    CreatedClient, KeyView,
+    AuditEventView, AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage,
+    ClientSettings, ClientView, CreatedClient, KeyView, RotatedSecret,
 };
 use dan_admin::problem::AdminFailure;
 use dan_admin::roles::Principal;
@@ -19,8 +19,9 @@ use crate::audit::{Actor, AuditEvent, AuditFilter, AuditLog, EventKind, NewEvent
 use crate::authorize::SCOPES;
 use crate::clients::{
     AuthMethod, Client, ClientError, ClientId, ClientRegistry, ClientSecret, GrantType,
-    RedirectUri, SubjectType,
+    PreviousSecret, RedirectUri, SubjectType,
 };
+use crate::clock::Clock;
 use crate::database::StorageError;
 use crate::jose::Algorithm;
 use crate::keys::KeyRing;
@@ -33,12 +34,15 @@ const RESTRICTED_SCOPE: &str = "national_id";
 pub struct AdminPlane {
     /// Administrators and tokens.
     pub admins: Admins,
-    /// The client registry, uncached: administrators see and change the stored truth.
+    /// The client registry (the node's cached one: a change forgets the cached entry here;
+    /// other nodes see it within their 5 s cache, while a rotated-out secret keeps working).
     pub clients: Arc<dyn ClientRegistry>,
     /// The signing keys.
     pub keys: Arc<KeyRing>,
     /// The audit trail.
     pub audit: Arc<AuditLog>,
+    /// Time (secret grace periods).
+    pub clock: Arc<dyn Clock>,
 }
 
 fn storage(error: StorageError) -> AdminFailure {
@@ -98,23 +102,30 @@ fn scope_is_known(scope: &str) -> bool {
     matches!(scope.split_once(':'), Some((resource, action)) if part(resource) && part(action))
 }
 
-/// Reads a registration, each refusal naming its field; returns the client and its secret.
-fn registration(input: ClientInput) -> Result<(Client, Option<ClientSecret>), AdminFailure> {
+/// Builds a client `id` from `settings`, each refusal naming its field. `existing` is the
+/// client being changed, if any: its secret is kept while the method still uses one, and the
+/// restricted scope may stay if it already had it. Returns the client and a secret made now.
+fn from_settings(
+    id: ClientId,
+    settings: ClientSettings,
+    existing: Option<&Client>,
+) -> Result<(Client, Option<ClientSecret>), AdminFailure> {
     let invalid = |field: &str, error: ClientError| AdminFailure::invalid(field, error.to_string());
-    let id = ClientId::parse(&input.client_id).map_err(|e| invalid("client_id", e))?;
     let uris = |field: &str, values: &[String]| {
         values
             .iter()
             .map(|v| RedirectUri::parse(v).map_err(|e| invalid(field, e)))
             .collect::<Result<Vec<_>, _>>()
     };
-    let redirect_uris = uris("redirect_uris", &input.redirect_uris)?;
+    let redirect_uris = uris("redirect_uris", &settings.redirect_uris)?;
     let post_logout_redirect_uris = uris(
         "post_logout_redirect_uris",
-        &input.post_logout_redirect_uris,
+        &settings.post_logout_redirect_uris,
     )?;
-    for scope in &input.scopes {
-        if scope == RESTRICTED_SCOPE {
+    let had_restricted =
+        existing.is_some_and(|c| c.allowed_scopes.iter().any(|s| s == RESTRICTED_SCOPE));
+    for scope in &settings.scopes {
+        if scope == RESTRICTED_SCOPE && !had_restricted {
             return Err(AdminFailure::invalid(
                 "scopes",
                 "national_id is restricted: it is granted to a client separately, with a reason",
@@ -131,14 +142,14 @@ fn registration(input: ClientInput) -> Result<(Client, Option<ClientSecret>), Ad
             ));
         }
     }
-    let grant_types = input
+    let grant_types = settings
         .grant_types
         .iter()
         .map(|g| GrantType::parse(g).map_err(|e| invalid("grant_types", e)))
         .collect::<Result<Vec<_>, _>>()?;
     let auth_method =
-        AuthMethod::parse(&input.auth_method).map_err(|e| invalid("auth_method", e))?;
-    let subject_type = match input.subject_type.as_str() {
+        AuthMethod::parse(&settings.auth_method).map_err(|e| invalid("auth_method", e))?;
+    let subject_type = match settings.subject_type.as_str() {
         "pairwise" => SubjectType::Pairwise,
         "public" => SubjectType::Public,
         _ => {
@@ -148,31 +159,37 @@ fn registration(input: ClientInput) -> Result<(Client, Option<ClientSecret>), Ad
             ));
         }
     };
-    let secret = auth_method
-        .uses_secret()
+    let kept = existing
+        .filter(|c| c.auth_method.uses_secret() && auth_method.uses_secret())
+        .and_then(|c| c.secret_hash.clone());
+    let secret = (auth_method.uses_secret() && kept.is_none())
         .then(ClientSecret::generate)
         .transpose()
         .map_err(|_| AdminFailure::Unavailable)?;
     let client = Client {
         id,
-        name_mn: input.name_mn,
-        name_en: input.name_en,
+        name_mn: settings.name_mn,
+        name_en: settings.name_en,
         redirect_uris,
         post_logout_redirect_uris,
-        allowed_scopes: input.scopes,
+        allowed_scopes: settings.scopes,
         grant_types,
         auth_method,
-        secret_hash: secret.as_ref().map(ClientSecret::hash),
+        secret_hash: kept.or_else(|| secret.as_ref().map(ClientSecret::hash)),
         subject_type,
-        sector_identifier: input.sector_identifier,
-        jwks_uri: input.jwks_uri,
-        jwks: input.jwks,
-        id_token_signing_alg: None,
-        audiences: input.audiences,
-        backchannel_logout_uri: input.backchannel_logout_uri,
-        require_par: input.require_par,
-        skip_consent: input.skip_consent,
-        enabled: true,
+        sector_identifier: settings.sector_identifier,
+        jwks_uri: settings.jwks_uri,
+        jwks: settings.jwks,
+        id_token_signing_alg: existing.and_then(|c| c.id_token_signing_alg),
+        audiences: settings.audiences,
+        backchannel_logout_uri: settings.backchannel_logout_uri,
+        require_par: settings.require_par,
+        skip_consent: settings.skip_consent,
+        enabled: existing.is_none_or(|c| c.enabled),
+        previous_secret: existing
+            .filter(|_| auth_method.uses_secret())
+            .and_then(|c| c.previous_secret.clone()),
+        revision: existing.map_or(0, |c| c.revision),
     };
     client
         .check()
@@ -183,6 +200,23 @@ fn registration(input: ClientInput) -> Result<(Client, Option<ClientSecret>), Ad
 fn client_id(id: &str) -> Result<ClientId, AdminFailure> {
     // A malformed id cannot name a registered client.
     ClientId::parse(id).map_err(|_| AdminFailure::NotFound(format!("no client {id:?}")))
+}
+
+fn changed_meanwhile() -> AdminFailure {
+    AdminFailure::Conflict(
+        "the client was changed or removed meanwhile; read it again and retry".to_owned(),
+    )
+}
+
+impl AdminPlane {
+    async fn existing(&self, id: &str) -> Result<Client, AdminFailure> {
+        let id = client_id(id)?;
+        self.clients
+            .find(&id)
+            .await
+            .map_err(storage)?
+            .ok_or_else(|| AdminFailure::NotFound(format!("no client {}", id.as_str())))
+    }
 }
 
 fn key_views(keys: &KeyRing) -> Vec<KeyView> {
@@ -277,7 +311,9 @@ impl AdminBackend for AdminPlane {
     }
 
     async fn create_client(&self, input: ClientInput) -> Result<CreatedClient, AdminFailure> {
-        let (client, secret) = registration(input)?;
+        let id = ClientId::parse(&input.client_id)
+            .map_err(|e| AdminFailure::invalid("client_id", e.to_string()))?;
+        let (client, secret) = from_settings(id, input.settings, None)?;
         if !self.clients.create(&client).await.map_err(storage)? {
             return Err(AdminFailure::Conflict(format!(
                 "a client with id {} is already registered",
@@ -287,6 +323,51 @@ impl AdminBackend for AdminPlane {
         Ok(CreatedClient {
             client: view(&client),
             client_secret: secret.as_ref().map(|s| s.expose().to_owned()),
+        })
+    }
+
+    async fn update_client(
+        &self,
+        id: &str,
+        settings: ClientSettings,
+    ) -> Result<CreatedClient, AdminFailure> {
+        let existing = self.existing(id).await?;
+        let (client, secret) = from_settings(existing.id.clone(), settings, Some(&existing))?;
+        if !self.clients.replace(&client).await.map_err(storage)? {
+            return Err(changed_meanwhile());
+        }
+        Ok(CreatedClient {
+            client: view(&client),
+            client_secret: secret.as_ref().map(|s| s.expose().to_owned()),
+        })
+    }
+
+    async fn rotate_secret(
+        &self,
+        id: &str,
+        grace_seconds: u32,
+    ) -> Result<RotatedSecret, AdminFailure> {
+        let mut client = self.existing(id).await?;
+        let Some(current) = client.secret_hash.clone() else {
+            return Err(AdminFailure::Conflict(format!(
+                "{} authenticates with {}, which has no secret",
+                client.id.as_str(),
+                client.auth_method.as_str()
+            )));
+        };
+        let secret = ClientSecret::generate().map_err(|_| AdminFailure::Unavailable)?;
+        let until = self.clock.now() + chrono::Duration::seconds(i64::from(grace_seconds));
+        client.secret_hash = Some(secret.hash());
+        client.previous_secret = Some(PreviousSecret {
+            hash: current,
+            until,
+        });
+        if !self.clients.replace(&client).await.map_err(storage)? {
+            return Err(changed_meanwhile());
+        }
+        Ok(RotatedSecret {
+            client_secret: secret.expose().to_owned(),
+            previous_valid_until: until.to_rfc3339_opts(SecondsFormat::Secs, true),
         })
     }
 

@@ -454,6 +454,8 @@ async fn clients(config: &Config, command: ClientsCommand) -> anyhow::Result<Exi
                 require_par,
                 skip_consent,
                 enabled: true,
+                previous_secret: None,
+                revision: 0,
             };
             client.check()?;
             if !registry.create(&client).await? {

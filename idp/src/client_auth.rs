@@ -101,14 +101,14 @@ impl ClientAuthenticator {
                 ));
             }
             let client = self.client(&id).await?;
-            return Self::check_secret(client, AuthMethod::ClientSecretBasic, &secret);
+            return self.check_secret(client, AuthMethod::ClientSecretBasic, &secret);
         }
         if let Some(secret) = post_secret {
             let id = params
                 .get("client_id")
                 .ok_or_else(|| OAuthError::invalid_client("client_id is missing"))?;
             let client = self.client(id).await?;
-            return Self::check_secret(client, AuthMethod::ClientSecretPost, secret);
+            return self.check_secret(client, AuthMethod::ClientSecretPost, secret);
         }
         if let Some(assertion) = assertion {
             if params.get("client_assertion_type") != Some(JWT_BEARER) {
@@ -140,7 +140,9 @@ impl ClientAuthenticator {
         Ok(client)
     }
 
+    /// The current secret, or the previous one during its grace period after a rotation.
     fn check_secret(
+        &self,
         client: Client,
         method: AuthMethod,
         secret: &str,
@@ -150,10 +152,16 @@ impl ClientAuthenticator {
                 "this client must authenticate with its registered method",
             ));
         }
-        let valid = client
+        let presented = ClientSecret::from_presented(secret);
+        let current = client
             .secret_hash
             .as_ref()
-            .is_some_and(|hash| hash.verify(&ClientSecret::from_presented(secret)));
+            .is_some_and(|hash| hash.verify(&presented));
+        let previous = client
+            .previous_secret
+            .as_ref()
+            .is_some_and(|p| p.until > self.clock.now() && p.hash.verify(&presented));
+        let valid = current || previous;
         if valid {
             Ok(client)
         } else {

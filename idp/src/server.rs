@@ -262,12 +262,17 @@ pub async fn build_provider(
 /// The admin plane of a node: its administrators, the uncached client registry, the node's
 /// keys and audit trail.
 pub fn admin_plane(node: &Node) -> crate::admin_plane::AdminPlane {
-    let clock = node.provider.clock.clone();
     crate::admin_plane::AdminPlane {
-        admins: crate::admins::Admins::new(Arc::new(node.state.database.admins()), clock),
-        clients: Arc::new(node.state.database.clients()),
+        admins: crate::admins::Admins::new(
+            Arc::new(node.state.database.admins()),
+            node.provider.clock.clone(),
+        ),
+        // The node's cached registry: a change is seen by this node at once, by the others
+        // within the cache's 5 s.
+        clients: node.provider.clients.clone(),
         keys: node.provider.tokens.keys().clone(),
         audit: node.provider.audit.clone(),
+        clock: node.provider.clock.clone(),
     }
 }
 

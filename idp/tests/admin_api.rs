@@ -470,7 +470,160 @@ async fn concurrent_rotations_leave_one_active_key_and_the_old_ones_published(se
     }
 }
 
+/// Client credentials with `secret`: the status the token endpoint answers.
+async fn token_status(server: &TestServer, id: &str, secret: &str) -> u16 {
+    reqwest::Client::new()
+        .post(server.url("/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn machine_client(id: &str) -> Value {
+    json!({
+        "client_id": id, "name_mn": "Цалин", "name_en": "Payroll", "redirect_uris": [],
+        "grant_types": ["client_credentials"], "subject_type": "public",
+        "scopes": ["payroll:read"],
+    })
+}
+
+async fn settings_change_and_secrets_rotate_with_a_grace_period(server: TestServer) {
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let created = call(
+        &server,
+        "POST",
+        "/api/v1/clients",
+        Some(&admin),
+        Some(machine_client("payroll")),
+    )
+    .await;
+    let old = created.body["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(token_status(&server, "payroll", &old).await, 200);
+
+    // A change of settings keeps the secret; a bad one changes nothing.
+    let mut settings = machine_client("payroll");
+    settings.as_object_mut().unwrap().remove("client_id");
+    settings["name_en"] = json!("Payroll (2026)");
+    let updated = call(
+        &server,
+        "PUT",
+        "/api/v1/clients/payroll",
+        Some(&admin),
+        Some(settings.clone()),
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["client"]["name_en"], "Payroll (2026)");
+    assert!(
+        updated.body["client_secret"].is_null(),
+        "the secret is kept"
+    );
+    let mut bad = settings.clone();
+    bad["scopes"] = json!(["payrol"]);
+    let refused = call(
+        &server,
+        "PUT",
+        "/api/v1/clients/payroll",
+        Some(&admin),
+        Some(bad),
+    )
+    .await;
+    assert_problem(&refused, 400, Some("scopes"));
+    let read = call(
+        &server,
+        "GET",
+        "/api/v1/clients/payroll",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(read.body["scopes"], json!(["payroll:read"]));
+    assert_eq!(token_status(&server, "payroll", &old).await, 200);
+
+    // Rotation: both secrets work during the grace period, only the new one after it.
+    let rotated = call(
+        &server,
+        "POST",
+        "/api/v1/clients/payroll/secret",
+        Some(&admin),
+        Some(json!({"grace_seconds": 3600})),
+    )
+    .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert_eq!(token_status(&server, "payroll", &new).await, 200);
+    assert_eq!(
+        token_status(&server, "payroll", &old).await,
+        200,
+        "old, within grace"
+    );
+    server.clock.advance(Duration::from_secs(3601));
+    assert_eq!(
+        token_status(&server, "payroll", &old).await,
+        401,
+        "old, after grace"
+    );
+    assert_eq!(token_status(&server, "payroll", &new).await, 200);
+    let too_long = call(
+        &server,
+        "POST",
+        "/api/v1/clients/payroll/secret",
+        Some(&admin),
+        Some(json!({"grace_seconds": 99_999_999})),
+    )
+    .await;
+    assert_problem(&too_long, 400, None);
+}
+
+async fn two_rotations_at_once_never_lose_a_secret(server: TestServer) {
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    call(
+        &server,
+        "POST",
+        "/api/v1/clients",
+        Some(&admin),
+        Some(machine_client("payroll")),
+    )
+    .await;
+    let rotate = || {
+        call(
+            &server,
+            "POST",
+            "/api/v1/clients/payroll/secret",
+            Some(&admin),
+            Some(json!({"grace_seconds": 600})),
+        )
+    };
+    let (one, two) = tokio::join!(rotate(), rotate());
+    let mut handed_out = Vec::new();
+    for answer in [&one, &two] {
+        match answer.status {
+            200 => handed_out.push(answer.body["client_secret"].as_str().unwrap().to_owned()),
+            409 => assert_problem(answer, 409, None),
+            other => panic!(
+                "a rotation succeeds or conflicts, not {other}: {}",
+                answer.body
+            ),
+        }
+    }
+    assert!(!handed_out.is_empty());
+    for secret in handed_out {
+        assert_eq!(
+            token_status(&server, "payroll", &secret).await,
+            200,
+            "every secret handed out works (current, or previous within grace)"
+        );
+    }
+}
+
 on_both_backends!(
+    settings_change_and_secrets_rotate_with_a_grace_period,
+    two_rotations_at_once_never_lose_a_secret,
     every_role_gets_what_it_may_and_a_problem_for_the_rest,
     bad_input_is_refused_naming_the_field,
     concurrent_rotations_leave_one_active_key_and_the_old_ones_published,

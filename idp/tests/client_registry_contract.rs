@@ -30,6 +30,8 @@ fn client(id: &str) -> Client {
         require_par: true,
         skip_consent: false,
         enabled: true,
+        previous_secret: None,
+        revision: 0,
     }
 }
 
@@ -90,7 +92,39 @@ async fn a_disabled_client_is_kept_and_reported_disabled(db: Database) {
     assert!(!registry.set_enabled(&unknown, false).await.unwrap());
 }
 
+async fn a_change_from_a_stale_revision_is_refused_and_nothing_lost(db: Database) {
+    let registry = db.clients();
+    registry.create(&client("tax-office")).await.unwrap();
+    let read_by_one = registry
+        .find(&ClientId::parse("tax-office").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let read_by_two = read_by_one.clone();
+    let mut first = read_by_one;
+    first.name_en = "Tax office (new)".to_owned();
+    assert!(registry.replace(&first).await.unwrap());
+    let mut second = read_by_two;
+    second.name_mn = "Татвар".to_owned();
+    assert!(
+        !registry.replace(&second).await.unwrap(),
+        "made from the revision before the first change"
+    );
+    let stored = registry.find(&first.id).await.unwrap().unwrap();
+    assert_eq!(stored.name_en, "Tax office (new)");
+    assert_eq!(
+        stored.name_mn, first.name_mn,
+        "the refused change wrote nothing"
+    );
+    assert_eq!(stored.revision, first.revision + 1);
+    let mut gone = stored.clone();
+    registry.delete(&gone.id).await.unwrap();
+    gone.name_en = "x".to_owned();
+    assert!(!registry.replace(&gone).await.unwrap());
+}
+
 on_both_databases!(
+    a_change_from_a_stale_revision_is_refused_and_nothing_lost,
     a_disabled_client_is_kept_and_reported_disabled,
     a_registered_client_is_found_listed_and_deleted,
     a_taken_id_is_refused_and_the_first_registration_kept,

@@ -12,6 +12,7 @@
 //! | [`m20261125_000003_create_oidc_state`] | `signing_keys`, `refresh_tokens`, `consents`: the OpenID Connect core |
 //! | [`m20261125_000004_create_audit_events`] | `audit_events`: the hash-chained audit trail |
 //! | [`m20261125_000005_create_admins`] | `admin_accounts`, `admin_tokens`: administrators and their API tokens |
+//! | [`m20261125_000006_add_client_revision`] | `clients.revision`: optimistic concurrency for changes |
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
@@ -21,6 +22,7 @@ pub mod m20261125_000002_create_clients;
 pub mod m20261125_000003_create_oidc_state;
 pub mod m20261125_000004_create_audit_events;
 pub mod m20261125_000005_create_admins;
+pub mod m20261125_000006_add_client_revision;
 
 /// Every migration of DAN, in the order they apply.
 pub struct Migrator;
@@ -34,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_oidc_state::Migration),
             Box::new(m20261125_000004_create_audit_events::Migration),
             Box::new(m20261125_000005_create_admins::Migration),
+            Box::new(m20261125_000006_add_client_revision::Migration),
         ]
     }
 }

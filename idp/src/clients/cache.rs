@@ -84,4 +84,9 @@ impl ClientRegistry for CachedRegistry {
         self.forget(id);
         self.inner.delete(id).await
     }
+
+    async fn replace(&self, client: &Client) -> Result<bool, StorageError> {
+        self.forget(&client.id);
+        self.inner.replace(client).await
+    }
 }

@@ -242,6 +242,22 @@ pub struct Client {
     pub skip_consent: bool,
     /// Whether the client may be used.
     pub enabled: bool,
+    /// The secret before the last rotation, accepted until its grace period ends.
+    #[serde(default)]
+    pub previous_secret: Option<PreviousSecret>,
+    /// The stored revision, counted by the registry: a change names the revision it was made
+    /// from, and is refused when another change came first. Not part of the document.
+    #[serde(skip)]
+    pub revision: i64,
+}
+
+/// A rotated-out secret, still accepted until `until` so the e-service can deploy the new one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousSecret {
+    /// Its digest.
+    pub hash: SecretHash,
+    /// When it stops working.
+    pub until: chrono::DateTime<chrono::Utc>,
 }
 
 impl Client {
@@ -344,6 +360,9 @@ pub trait ClientRegistry: Send + Sync {
     ) -> Result<bool, crate::database::StorageError>;
     /// Removes a client; returns whether it existed.
     async fn delete(&self, id: &ClientId) -> Result<bool, crate::database::StorageError>;
+    /// Stores a changed registration made from revision `client.revision`; `Ok(false)` (and
+    /// nothing changed) when the client is gone or another change came first.
+    async fn replace(&self, client: &Client) -> Result<bool, crate::database::StorageError>;
 }
 
 /// How a client authenticates at the token endpoint.
@@ -466,6 +485,8 @@ mod tests {
             require_par: false,
             skip_consent: false,
             enabled: true,
+            previous_secret: None,
+            revision: 0,
         }
     }
 

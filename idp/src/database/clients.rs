@@ -30,6 +30,8 @@ pub mod entity {
         pub created_at: DateTimeUtc,
         /// Last changed.
         pub updated_at: DateTimeUtc,
+        /// Counts changes.
+        pub revision: i64,
     }
 
     /// No relations yet.
@@ -59,6 +61,7 @@ fn client_from_row(row: entity::Model) -> Result<Client, StorageError> {
     let mut client: Client = serde_json::from_value(row.registration)
         .map_err(|e| StorageError::Corrupt(format!("client {}: {e}", row.id)))?;
     client.enabled = row.enabled;
+    client.revision = row.revision;
     Ok(client)
 }
 
@@ -81,6 +84,7 @@ impl ClientRegistry for SqlClientRegistry {
             registration: ActiveValue::Set(registration),
             created_at: ActiveValue::Set(now),
             updated_at: ActiveValue::Set(now),
+            revision: ActiveValue::Set(0),
         };
         match Entity::insert(row).exec(&self.db).await {
             Ok(_) => Ok(true),
@@ -127,6 +131,22 @@ impl ClientRegistry for SqlClientRegistry {
 
     async fn delete(&self, id: &ClientId) -> Result<bool, StorageError> {
         let result = Entity::delete_by_id(id.as_str()).exec(&self.db).await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn replace(&self, client: &Client) -> Result<bool, StorageError> {
+        let registration =
+            serde_json::to_value(client).map_err(|e| StorageError::Rejected(e.to_string()))?;
+        // One statement, conditional on the revision: a concurrent change makes it a no-op.
+        let result = Entity::update_many()
+            .col_expr(Column::Registration, Expr::value(registration))
+            .col_expr(Column::Enabled, Expr::value(client.enabled))
+            .col_expr(Column::UpdatedAt, Expr::value(self.clock.now()))
+            .col_expr(Column::Revision, Expr::value(client.revision + 1))
+            .filter(Column::Id.eq(client.id.as_str()))
+            .filter(Column::Revision.eq(client.revision))
+            .exec(&self.db)
+            .await?;
         Ok(result.rows_affected == 1)
     }
 }

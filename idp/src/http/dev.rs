@@ -53,6 +53,8 @@ pub fn demo_client(issuer: &str) -> Option<Client> {
         require_par: false,
         skip_consent: false,
         enabled: true,
+        previous_secret: None,
+        revision: 0,
     })
 }
 

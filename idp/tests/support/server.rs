@@ -211,6 +211,8 @@ pub fn confidential_client(id: &str, redirect_uri: &str) -> (Client, ClientSecre
         require_par: false,
         skip_consent: false,
         enabled: true,
+        previous_secret: None,
+        revision: 0,
     };
     (client, secret)
 }

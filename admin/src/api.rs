@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
+use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, OpenApi, SecurityScheme, Tags};
 
 use crate::AdminBackend;
 use crate::model::{
     AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientSettings, ClientView,
-    CreatedClient, KeyView, Me, RotatedSecret, SecretRotation,
+    CreatedClient, KeyView, Me, Reason, RotatedSecret, ScopeView, SecretRotation,
 };
 use crate::problem::{AdminFailure, Failure};
 use crate::roles::{Permission, Principal};
@@ -28,6 +28,9 @@ enum Tag {
     /// E-services (OpenID Connect clients). Roles: read by all, changed by security-admin and
     /// client-manager.
     Clients,
+    /// The scope catalogue, and the restricted scope's grants. Roles: read by all; granted
+    /// and withdrawn by security-admin only.
+    Scopes,
     /// Signing keys. Roles: read by security-admin and auditor, rotated by security-admin.
     Keys,
     /// The audit trail. Roles: security-admin and auditor.
@@ -41,6 +44,21 @@ enum Created {
     #[oai(status = 201)]
     Created(Json<CreatedClient>),
 }
+
+/// The audit trail as NDJSON.
+#[derive(ApiResponse)]
+enum Export {
+    /// One JSON event per line, oldest first. When the export stopped at its limit,
+    /// `X-Next-Cursor` is the `after` of the next export.
+    #[oai(status = 200, content_type = "application/x-ndjson")]
+    Events(
+        PlainText<String>,
+        #[oai(header = "X-Next-Cursor")] Option<i64>,
+    ),
+}
+
+/// The most events one export returns.
+const MAX_EXPORT: u32 = 100_000;
 
 /// 204.
 #[derive(ApiResponse)]
@@ -250,6 +268,52 @@ impl AdminApi {
             .map(|()| Deleted::Deleted)
     }
 
+    /// The scope catalogue: what each scope releases, and which are restricted.
+    #[oai(path = "/scopes", method = "get", tag = "Tag::Scopes")]
+    async fn scopes(&self, token: AdminToken) -> Answer<Json<Vec<ScopeView>>> {
+        let who = self
+            .authorize(&token, Permission::ReadClients, "scopes.list")
+            .await?;
+        let scopes = self.backend.scopes().await;
+        self.done(&who, "scopes.list", None, scopes).await.map(Json)
+    }
+
+    /// Grants a restricted scope (`national_id`) to a client, for a reason kept in the audit
+    /// trail.
+    #[oai(
+        path = "/clients/:client_id/restricted-scopes/:scope/grant",
+        method = "post",
+        tag = "Tag::Scopes"
+    )]
+    async fn grant_scope(
+        &self,
+        token: AdminToken,
+        client_id: Path<String>,
+        scope: Path<String>,
+        reason: Json<Reason>,
+    ) -> Answer<Json<ClientView>> {
+        self.restricted(token, client_id.0, scope.0, true, reason.0)
+            .await
+    }
+
+    /// Withdraws a restricted scope from a client, for a reason kept in the audit trail. Its
+    /// tokens already issued keep their scopes until they expire.
+    #[oai(
+        path = "/clients/:client_id/restricted-scopes/:scope/withdraw",
+        method = "post",
+        tag = "Tag::Scopes"
+    )]
+    async fn withdraw_scope(
+        &self,
+        token: AdminToken,
+        client_id: Path<String>,
+        scope: Path<String>,
+        reason: Json<Reason>,
+    ) -> Answer<Json<ClientView>> {
+        self.restricted(token, client_id.0, scope.0, false, reason.0)
+            .await
+    }
+
     /// The signing keys and their states.
     #[oai(path = "/keys", method = "get", tag = "Tag::Keys")]
     async fn list_keys(&self, token: AdminToken) -> Answer<Json<Vec<KeyView>>> {
@@ -321,6 +385,65 @@ impl AdminApi {
         self.done(&who, "audit.query", None, page).await.map(Json)
     }
 
+    /// Exports audit events as NDJSON (one event per line, with its hashes, so the chain can
+    /// be checked elsewhere), with the same filters as the query; at most 100 000 per call.
+    #[oai(path = "/audit/export", method = "get", tag = "Tag::Audit")]
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_export(
+        &self,
+        token: AdminToken,
+        /// At or after (RFC 3339).
+        from: Query<Option<String>>,
+        /// Before (RFC 3339).
+        until: Query<Option<String>>,
+        /// Actor.
+        actor: Query<Option<String>>,
+        /// The citizen's internal id.
+        citizen_id: Query<Option<String>>,
+        /// The client id.
+        client_id: Query<Option<String>>,
+        /// The kind.
+        kind: Query<Option<String>>,
+        /// Start after this sequence number.
+        #[oai(default)]
+        after: Query<i64>,
+    ) -> Answer<Export> {
+        let who = self
+            .authorize(&token, Permission::ReadAudit, "audit.export")
+            .await?;
+        let query = AuditQuery {
+            from: from.0,
+            until: until.0,
+            actor: actor.0,
+            citizen_id: citizen_id.0,
+            client_id: client_id.0,
+            kind: kind.0,
+        };
+        let exported = async {
+            let (mut text, mut cursor, mut count) = (String::new(), after.0, 0_u32);
+            loop {
+                let page = self
+                    .backend
+                    .audit_events(query.clone(), cursor, 1000)
+                    .await?;
+                for event in &page.items {
+                    text.push_str(&event_line(event));
+                    text.push('\n');
+                }
+                count += u32::try_from(page.items.len()).unwrap_or(u32::MAX);
+                match page.next_cursor {
+                    Some(next) if count < MAX_EXPORT => cursor = next,
+                    Some(next) => return Ok((text, Some(next))),
+                    None => return Ok((text, None)),
+                }
+            }
+        }
+        .await;
+        self.done(&who, "audit.export", None, exported)
+            .await
+            .map(|(text, next)| Export::Events(PlainText(text), next))
+    }
+
     /// Walks the whole audit chain and reports the first event that does not match.
     #[oai(path = "/audit/verify", method = "get", tag = "Tag::Audit")]
     async fn verify_audit(&self, token: AdminToken) -> Answer<Json<ChainReportView>> {
@@ -335,6 +458,29 @@ impl AdminApi {
 }
 
 impl AdminApi {
+    async fn restricted(
+        &self,
+        token: AdminToken,
+        id: String,
+        scope: String,
+        granted: bool,
+        reason: Reason,
+    ) -> Answer<Json<ClientView>> {
+        let action = if granted {
+            "scopes.grant"
+        } else {
+            "scopes.withdraw"
+        };
+        let who = self
+            .authorize(&token, Permission::GrantRestricted, action)
+            .await?;
+        let changed = self
+            .backend
+            .set_restricted_scope(&id, &scope, granted, &reason.reason, &who)
+            .await;
+        self.done(&who, action, Some(&id), changed).await.map(Json)
+    }
+
     async fn set_enabled(
         &self,
         token: AdminToken,
@@ -352,6 +498,16 @@ impl AdminApi {
         let client = self.backend.set_client_enabled(&id, enabled).await;
         self.done(&who, action, Some(&id), client).await.map(Json)
     }
+}
+
+/// One event as a JSON line.
+fn event_line(event: &crate::model::AuditEventView) -> String {
+    serde_json::json!({
+        "seq": event.seq, "at": event.at, "kind": event.kind, "actor": event.actor,
+        "citizen_id": event.citizen_id, "client_id": event.client_id, "detail": event.detail,
+        "prev_hash": event.prev_hash, "hash": event.hash,
+    })
+    .to_string()
 }
 
 fn default_limit() -> u32 {

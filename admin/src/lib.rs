@@ -28,7 +28,7 @@ use poem_openapi::OpenApiService;
 
 use self::model::{
     AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientSettings, ClientView,
-    CreatedClient, KeyView, RotatedSecret,
+    CreatedClient, KeyView, RotatedSecret, ScopeView,
 };
 use self::problem::{AdminFailure, Problem};
 use self::roles::Principal;
@@ -75,6 +75,18 @@ pub trait AdminBackend: Send + Sync {
     -> Result<ClientView, AdminFailure>;
     /// Deletes a client.
     async fn delete_client(&self, id: &str) -> Result<(), AdminFailure>;
+
+    /// The scope catalogue.
+    async fn scopes(&self) -> Result<Vec<ScopeView>, AdminFailure>;
+    /// Grants (`true`) or withdraws the restricted `scope` for a client, for `reason`.
+    async fn set_restricted_scope(
+        &self,
+        id: &str,
+        scope: &str,
+        granted: bool,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<ClientView, AdminFailure>;
 
     /// The signing keys.
     async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure>;
@@ -220,6 +232,19 @@ impl AdminBackend for NoBackend {
         Err(AdminFailure::Unavailable)
     }
     async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn scopes(&self) -> Result<Vec<ScopeView>, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn set_restricted_scope(
+        &self,
+        _: &str,
+        _: &str,
+        _: bool,
+        _: &str,
+        _: &Principal,
+    ) -> Result<ClientView, AdminFailure> {
         Err(AdminFailure::Unavailable)
     }
     async fn rotate_key(&self, _: &str) -> Result<Vec<KeyView>, AdminFailure> {

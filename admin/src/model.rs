@@ -240,3 +240,24 @@ pub struct Me {
     /// Role.
     pub role: String,
 }
+
+/// A scope of the catalogue.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct ScopeView {
+    /// The scope.
+    pub name: String,
+    /// The claims it releases.
+    pub claims: Vec<String>,
+    /// Whether only a security administrator may grant it, with a reason.
+    pub restricted: bool,
+    /// What it is for, in plain words.
+    pub description: String,
+}
+
+/// Why a restricted scope is granted or withdrawn: kept in the audit trail.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct Reason {
+    /// 3 to 500 characters, no control characters.
+    #[oai(validator(min_length = 3, max_length = 500))]
+    pub reason: String,
+}

@@ -2,7 +2,7 @@
 //!
 //! | role | may |
 //! |---|---|
-//! | `security-admin` | everything |
+//! | `security-admin` | everything, and alone: grant or withdraw the restricted scope |
 //! | `client-manager` | read and change clients |
 //! | `auditor` | read clients, keys and the audit trail; change nothing |
 
@@ -33,6 +33,8 @@ pub enum Permission {
     WriteKeys,
     /// Query, export and verify the audit trail.
     ReadAudit,
+    /// Grant or withdraw the restricted scope (the national id) for a client.
+    GrantRestricted,
 }
 
 impl Role {
@@ -80,7 +82,14 @@ mod tests {
     #[test]
     fn roles_grant_what_the_table_says() {
         use Permission::*;
-        let all = [ReadClients, WriteClients, ReadKeys, WriteKeys, ReadAudit];
+        let all = [
+            ReadClients,
+            WriteClients,
+            ReadKeys,
+            WriteKeys,
+            ReadAudit,
+            GrantRestricted,
+        ];
         assert!(all.iter().all(|p| Role::SecurityAdmin.may(*p)));
         let manager: Vec<_> = all
             .iter()

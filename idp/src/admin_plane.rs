@@ -9,14 +9,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use dan_admin::AdminBackend;
 use dan_admin::model::{
     AuditEventView, AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage,
-    ClientSettings, ClientView, CreatedClient, KeyView, RotatedSecret,
+    ClientSettings, ClientView, CreatedClient, KeyView, RotatedSecret, ScopeView,
 };
 use dan_admin::problem::AdminFailure;
 use dan_admin::roles::Principal;
 
 use crate::admins::Admins;
 use crate::audit::{Actor, AuditEvent, AuditFilter, AuditLog, EventKind, NewEvent};
-use crate::authorize::SCOPES;
+use crate::authorize::{CATALOGUE, SCOPES};
 use crate::clients::{
     AuthMethod, Client, ClientError, ClientId, ClientRegistry, ClientSecret, GrantType,
     PreviousSecret, RedirectUri, SubjectType,
@@ -394,6 +394,74 @@ impl AdminBackend for AdminPlane {
             return Err(AdminFailure::NotFound(format!("no client {}", id.as_str())));
         }
         Ok(())
+    }
+
+    async fn scopes(&self) -> Result<Vec<ScopeView>, AdminFailure> {
+        Ok(CATALOGUE
+            .iter()
+            .map(|s| ScopeView {
+                name: s.name.to_owned(),
+                claims: s.claims.iter().map(|c| (*c).to_owned()).collect(),
+                restricted: s.restricted,
+                description: s.description.to_owned(),
+            })
+            .collect())
+    }
+
+    async fn set_restricted_scope(
+        &self,
+        id: &str,
+        scope: &str,
+        granted: bool,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<ClientView, AdminFailure> {
+        if !CATALOGUE.iter().any(|s| s.restricted && s.name == scope) {
+            return Err(AdminFailure::invalid(
+                "scope",
+                "only a restricted scope (national_id) is granted this way",
+            ));
+        }
+        if reason.trim().len() < 3 || reason.chars().any(char::is_control) {
+            return Err(AdminFailure::invalid(
+                "reason",
+                "a reason of at least 3 printable characters is required",
+            ));
+        }
+        let mut client = self.existing(id).await?;
+        let has = client.allowed_scopes.iter().any(|s| s == scope);
+        if has == granted {
+            return Err(AdminFailure::Conflict(format!(
+                "{} {} {scope} already",
+                client.id.as_str(),
+                if granted { "has" } else { "does not have" }
+            )));
+        }
+        if granted {
+            client.allowed_scopes.push(scope.to_owned());
+        } else {
+            client.allowed_scopes.retain(|s| s != scope);
+        }
+        if !self.clients.replace(&client).await.map_err(storage)? {
+            return Err(changed_meanwhile());
+        }
+        self.audit
+            .note(
+                NewEvent::new(EventKind::AdminAction, Actor::Admin(actor.name.clone()))
+                    .client(&client.id)
+                    .detail(
+                        "action",
+                        if granted {
+                            "scope.granted"
+                        } else {
+                            "scope.withdrawn"
+                        },
+                    )
+                    .detail("scope", scope)
+                    .detail("reason", reason.chars().take(500).collect::<String>()),
+            )
+            .await;
+        Ok(view(&client))
     }
 
     async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure> {

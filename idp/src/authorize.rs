@@ -34,6 +34,60 @@ pub const SCOPES: [&str; 6] = [
     "national_id",
 ];
 
+/// One scope of the catalogue: the claims it releases (`user_claims` releases exactly these),
+/// and whether it is restricted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeInfo {
+    /// The scope.
+    pub name: &'static str,
+    /// The claims it releases.
+    pub claims: &'static [&'static str],
+    /// Only a security administrator grants it, with a reason.
+    pub restricted: bool,
+    /// In plain words.
+    pub description: &'static str,
+}
+
+/// The scope catalogue, in [`SCOPES`] order.
+pub const CATALOGUE: [ScopeInfo; 6] = [
+    ScopeInfo {
+        name: "openid",
+        claims: &["sub"],
+        restricted: false,
+        description: "log the citizen in; a pairwise identifier",
+    },
+    ScopeInfo {
+        name: "profile",
+        claims: &["name", "given_name", "family_name", "birthdate", "gender"],
+        restricted: false,
+        description: "names, birth date and gender from the civil registry",
+    },
+    ScopeInfo {
+        name: "phone",
+        claims: &["phone_number", "phone_number_verified"],
+        restricted: false,
+        description: "the phone number held in the civil registry",
+    },
+    ScopeInfo {
+        name: "address",
+        claims: &["address"],
+        restricted: false,
+        description: "the registered address",
+    },
+    ScopeInfo {
+        name: "email",
+        claims: &["email", "email_verified"],
+        restricted: false,
+        description: "the e-mail address, when the registry has one",
+    },
+    ScopeInfo {
+        name: "national_id",
+        claims: &["national_id"],
+        restricted: true,
+        description: "the registry number itself; only for services that must have it",
+    },
+];
+
 /// Request or form parameters, each at most once (RFC 6749 3.1: "MUST NOT be included more
 /// than once").
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

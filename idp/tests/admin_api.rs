@@ -621,7 +621,145 @@ async fn two_rotations_at_once_never_lose_a_secret(server: TestServer) {
     }
 }
 
+async fn the_restricted_scope_is_granted_with_a_reason_by_a_security_admin_only(
+    server: TestServer,
+) {
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let manager = token(&server, "saraa", Role::ClientManager).await;
+    let catalogue = call(&server, "GET", "/api/v1/scopes", Some(&manager), None).await;
+    let restricted: Vec<&str> = catalogue
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["restricted"] == true)
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(restricted, ["national_id"]);
+    call(
+        &server,
+        "POST",
+        "/api/v1/clients",
+        Some(&admin),
+        Some(registration("land")),
+    )
+    .await;
+    let grant = "/api/v1/clients/land/restricted-scopes/national_id/grant";
+    let reason = json!({"reason": "land registration needs the registry number (law 2024/17)"});
+    let refused = call(&server, "POST", grant, Some(&manager), Some(reason.clone())).await;
+    assert_problem(&refused, 403, None);
+    let no_reason = call(
+        &server,
+        "POST",
+        grant,
+        Some(&admin),
+        Some(json!({"reason": ""})),
+    )
+    .await;
+    assert_problem(&no_reason, 400, None);
+    let not_restricted = call(
+        &server,
+        "POST",
+        "/api/v1/clients/land/restricted-scopes/profile/grant",
+        Some(&admin),
+        Some(reason.clone()),
+    )
+    .await;
+    assert_problem(&not_restricted, 400, Some("scope"));
+    let granted = call(&server, "POST", grant, Some(&admin), Some(reason.clone())).await;
+    assert_eq!(granted.status, 200, "{}", granted.body);
+    assert!(
+        granted.body["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("national_id"))
+    );
+    let twice = call(&server, "POST", grant, Some(&admin), Some(reason.clone())).await;
+    assert_problem(&twice, 409, None);
+    // A settings change may keep it, but not add it to another client.
+    let withdrawn = call(
+        &server,
+        "POST",
+        "/api/v1/clients/land/restricted-scopes/national_id/withdraw",
+        Some(&admin),
+        Some(json!({"reason": "the law changed"})),
+    )
+    .await;
+    assert!(
+        !withdrawn.body["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("national_id"))
+    );
+    let trail = call(
+        &server,
+        "GET",
+        "/api/v1/audit/events?client_id=land&kind=admin.action",
+        Some(&admin),
+        None,
+    )
+    .await;
+    let reasons: Vec<&str> = trail.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["detail"]["reason"].as_str())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "land registration needs the registry number (law 2024/17)",
+            "the law changed"
+        ]
+    );
+}
+
+async fn the_audit_trail_exports_as_ndjson_that_chains(server: TestServer) {
+    let auditor = token(&server, "bold", Role::Auditor).await;
+    for _ in 0..5 {
+        call(&server, "GET", "/api/v1/clients", Some(&auditor), None).await;
+    }
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/audit/export", server.admin_base))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/x-ndjson")
+    );
+    let text = response.text().await.unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 5, "{text}");
+    for pair in lines.windows(2) {
+        assert_eq!(pair[1]["prev_hash"], pair[0]["hash"], "the export chains");
+        assert_eq!(
+            pair[1]["seq"].as_i64().unwrap(),
+            pair[0]["seq"].as_i64().unwrap() + 1
+        );
+    }
+    let filtered = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/audit/export?kind=nope",
+            server.admin_base
+        ))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filtered.status(), 400);
+}
+
 on_both_backends!(
+    the_restricted_scope_is_granted_with_a_reason_by_a_security_admin_only,
+    the_audit_trail_exports_as_ndjson_that_chains,
     settings_change_and_secrets_rotate_with_a_grace_period,
     two_rotations_at_once_never_lose_a_secret,
     every_role_gets_what_it_may_and_a_problem_for_the_rest,

@@ -168,19 +168,51 @@ impl Deployment {
         // The first node is the issuer; the others stand beside it, as behind a balancer.
         let port = if first { self.issuer_port } else { free_port() };
         let url = format!("http://127.0.0.1:{port}");
+        let admin_url = format!("http://127.0.0.1:{}", free_port());
         let mut command = self.command(&[]);
         command
             .env("IDP_LISTEN", format!("127.0.0.1:{port}"))
-            .env("IDP_ADMIN_LISTEN", format!("127.0.0.1:{}", free_port()))
+            .env("IDP_ADMIN_LISTEN", admin_url.trim_start_matches("http://"))
             .envs(extra_env.iter().copied());
         let log = self.dir.path().join(format!("idp-{port}.log"));
         let mut process = Process::spawn("idp", command, &log);
         process.wait_until_answering(&format!("{url}/readyz")).await;
+        process
+            .wait_until_answering(&format!("{admin_url}/openapi.json"))
+            .await;
         Idp {
             url,
+            admin_url,
             process,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// Runs a SQL statement on the deployment's PostgreSQL database (tests that tamper with
+    /// stored rows); `None` on the embedded backend.
+    pub fn sql(&self, statement: &str) -> Option<String> {
+        let (server, name) = self.database.as_ref()?;
+        let url = match server.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => return None,
+        };
+        let output = std::process::Command::new(psql())
+            .args([
+                url.as_str(),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tA",
+                "-c",
+                statement,
+            ])
+            .output()
+            .expect("run psql");
+        assert!(
+            output.status.success(),
+            "{statement}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Some(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     }
 
     /// The deployment's directory (logs, data).
@@ -229,6 +261,8 @@ async fn create_database(admin_url: &str, name: &str) {
 pub struct Idp {
     /// The node's own URL (the issuer's, for the first node).
     pub url: String,
+    /// The node's admin listener.
+    pub admin_url: String,
     process: Process,
     http: reqwest::Client,
 }

@@ -173,3 +173,9 @@ pub fn origin(url: &str) -> String {
     let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
     parsed.origin().ascii_serialization()
 }
+
+/// The query parameters of a URL, by name.
+pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+    parsed.query_pairs().into_owned().collect()
+}

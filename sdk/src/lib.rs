@@ -6,6 +6,7 @@
 //! - [`resource_server`]: verifying DAN access tokens in an API (RFC 9068 JWTs against the
 //!   issuer's cached JWKS, or introspection), framework-free, with a poem extractor behind
 //!   the `poem` feature.
+//! - [`admin`]: a typed client of DAN's admin API, for administrators' tools.
 //! - [`jwt`]: what both share: the errors of token verification and the size limit.
 //!
 //! The SDK depends on no server crate, so agencies can use it alone. It never panics on what
@@ -13,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 mod http;
 pub mod jwt;
 pub mod relying_party;

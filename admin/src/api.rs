@@ -10,8 +10,9 @@ use poem_openapi::{ApiResponse, OpenApi, SecurityScheme, Tags};
 
 use crate::AdminBackend;
 use crate::model::{
-    AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientSettings, ClientView,
-    CreatedClient, KeyView, Me, Reason, RotatedSecret, ScopeView, SecretRotation,
+    AuditPage, AuditQuery, ChainReportView, CitizenLookup, CitizenView, ClientInput, ClientPage,
+    ClientSettings, ClientView, CreatedClient, KeyView, Me, Reason, RotatedSecret, ScopeView,
+    SecretRotation,
 };
 use crate::problem::{AdminFailure, Failure};
 use crate::roles::{Permission, Principal};
@@ -33,6 +34,9 @@ enum Tag {
     Scopes,
     /// Signing keys. Roles: read by security-admin and auditor, rotated by security-admin.
     Keys,
+    /// Citizens: look-up (audit-logged with its reason), lock, unlock, end sessions. Role:
+    /// security-admin.
+    Citizens,
     /// The audit trail. Roles: security-admin and auditor.
     Audit,
 }
@@ -63,7 +67,7 @@ const MAX_EXPORT: u32 = 100_000;
 /// 204.
 #[derive(ApiResponse)]
 enum Deleted {
-    /// Deleted.
+    /// Done; nothing to return.
     #[oai(status = 204)]
     Deleted,
 }
@@ -314,6 +318,80 @@ impl AdminApi {
             .await
     }
 
+    /// Looks a citizen up by registry number (POSTed, so the number stays out of URLs and
+    /// access logs). The look-up and its reason are audit-logged.
+    #[oai(path = "/citizens/lookup", method = "post", tag = "Tag::Citizens")]
+    async fn lookup_citizen(
+        &self,
+        token: AdminToken,
+        lookup: Json<CitizenLookup>,
+    ) -> Answer<Json<CitizenView>> {
+        let who = self
+            .authorize(&token, Permission::Citizens, "citizens.lookup")
+            .await?;
+        let found = self
+            .backend
+            .lookup_citizen(&lookup.0.registry_number, &lookup.0.reason, &who)
+            .await;
+        self.done(&who, "citizens.lookup", None, found)
+            .await
+            .map(Json)
+    }
+
+    /// Locks a citizen: no new login, every session and refresh token ends.
+    #[oai(
+        path = "/citizens/:citizen_id/lock",
+        method = "post",
+        tag = "Tag::Citizens"
+    )]
+    async fn lock_citizen(
+        &self,
+        token: AdminToken,
+        citizen_id: Path<String>,
+        reason: Json<Reason>,
+    ) -> Answer<Json<CitizenView>> {
+        self.lock(token, citizen_id.0, true, reason.0).await
+    }
+
+    /// Unlocks a citizen.
+    #[oai(
+        path = "/citizens/:citizen_id/unlock",
+        method = "post",
+        tag = "Tag::Citizens"
+    )]
+    async fn unlock_citizen(
+        &self,
+        token: AdminToken,
+        citizen_id: Path<String>,
+        reason: Json<Reason>,
+    ) -> Answer<Json<CitizenView>> {
+        self.lock(token, citizen_id.0, false, reason.0).await
+    }
+
+    /// Ends every SSO session of a citizen (they must authenticate again everywhere).
+    #[oai(
+        path = "/citizens/:citizen_id/sessions/end",
+        method = "post",
+        tag = "Tag::Citizens"
+    )]
+    async fn end_sessions(
+        &self,
+        token: AdminToken,
+        citizen_id: Path<String>,
+        reason: Json<Reason>,
+    ) -> Answer<Deleted> {
+        let who = self
+            .authorize(&token, Permission::Citizens, "citizens.end_sessions")
+            .await?;
+        let ended = self
+            .backend
+            .end_citizen_sessions(&citizen_id.0, &reason.0.reason, &who)
+            .await;
+        self.done(&who, "citizens.end_sessions", None, ended)
+            .await
+            .map(|()| Deleted::Deleted)
+    }
+
     /// The signing keys and their states.
     #[oai(path = "/keys", method = "get", tag = "Tag::Keys")]
     async fn list_keys(&self, token: AdminToken) -> Answer<Json<Vec<KeyView>>> {
@@ -458,6 +536,26 @@ impl AdminApi {
 }
 
 impl AdminApi {
+    async fn lock(
+        &self,
+        token: AdminToken,
+        id: String,
+        locked: bool,
+        reason: Reason,
+    ) -> Answer<Json<CitizenView>> {
+        let action = if locked {
+            "citizens.lock"
+        } else {
+            "citizens.unlock"
+        };
+        let who = self.authorize(&token, Permission::Citizens, action).await?;
+        let changed = self
+            .backend
+            .set_citizen_locked(&id, locked, &reason.reason, &who)
+            .await;
+        self.done(&who, action, None, changed).await.map(Json)
+    }
+
     async fn restricted(
         &self,
         token: AdminToken,

@@ -27,8 +27,8 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::OpenApiService;
 
 use self::model::{
-    AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage, ClientSettings, ClientView,
-    CreatedClient, KeyView, RotatedSecret, ScopeView,
+    AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage, ClientSettings,
+    ClientView, CreatedClient, KeyView, RotatedSecret, ScopeView,
 };
 use self::problem::{AdminFailure, Problem};
 use self::roles::Principal;
@@ -87,6 +87,29 @@ pub trait AdminBackend: Send + Sync {
         reason: &str,
         actor: &Principal,
     ) -> Result<ClientView, AdminFailure>;
+
+    /// Looks a citizen up by registry number, recording the reason and the actor.
+    async fn lookup_citizen(
+        &self,
+        registry_number: &str,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<CitizenView, AdminFailure>;
+    /// Locks (every session and refresh token ends, no new login) or unlocks a citizen.
+    async fn set_citizen_locked(
+        &self,
+        citizen_id: &str,
+        locked: bool,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<CitizenView, AdminFailure>;
+    /// Ends every SSO session of a citizen.
+    async fn end_citizen_sessions(
+        &self,
+        citizen_id: &str,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<(), AdminFailure>;
 
     /// The signing keys.
     async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure>;
@@ -235,6 +258,31 @@ impl AdminBackend for NoBackend {
         Err(AdminFailure::Unavailable)
     }
     async fn scopes(&self) -> Result<Vec<ScopeView>, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn lookup_citizen(
+        &self,
+        _: &str,
+        _: &str,
+        _: &Principal,
+    ) -> Result<CitizenView, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn set_citizen_locked(
+        &self,
+        _: &str,
+        _: bool,
+        _: &str,
+        _: &Principal,
+    ) -> Result<CitizenView, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn end_citizen_sessions(
+        &self,
+        _: &str,
+        _: &str,
+        _: &Principal,
+    ) -> Result<(), AdminFailure> {
         Err(AdminFailure::Unavailable)
     }
     async fn set_restricted_scope(

@@ -261,3 +261,33 @@ pub struct Reason {
     #[oai(validator(min_length = 3, max_length = 500))]
     pub reason: String,
 }
+
+/// A citizen look-up: the registry number and why (the reason goes to the audit trail; the
+/// number does not, the citizen's internal id does).
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct CitizenLookup {
+    /// The registry number, e.g. `УБ99032512`.
+    pub registry_number: String,
+    /// Why, 3 to 500 characters.
+    #[oai(validator(min_length = 3, max_length = 500))]
+    pub reason: String,
+}
+
+/// A citizen as administrators see them.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct CitizenView {
+    /// DAN's internal id (what the audit trail names).
+    pub citizen_id: String,
+    /// The registry number.
+    pub registry_number: String,
+    /// Family name.
+    pub family_name: String,
+    /// Given name.
+    pub given_name: String,
+    /// Birth date (YYYY-MM-DD).
+    pub birth_date: String,
+    /// `active`, `locked` or `deceased`.
+    pub status: String,
+    /// The phone codes go to, masked (`+976 99•••001`).
+    pub phone: Option<String>,
+}

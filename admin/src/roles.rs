@@ -2,7 +2,7 @@
 //!
 //! | role | may |
 //! |---|---|
-//! | `security-admin` | everything, and alone: grant or withdraw the restricted scope |
+//! | `security-admin` | everything, and alone: the restricted scope, citizens |
 //! | `client-manager` | read and change clients |
 //! | `auditor` | read clients, keys and the audit trail; change nothing |
 
@@ -35,6 +35,8 @@ pub enum Permission {
     ReadAudit,
     /// Grant or withdraw the restricted scope (the national id) for a client.
     GrantRestricted,
+    /// Look citizens up, lock and unlock them, end their sessions.
+    Citizens,
 }
 
 impl Role {
@@ -89,6 +91,7 @@ mod tests {
             WriteKeys,
             ReadAudit,
             GrantRestricted,
+            Citizens,
         ];
         assert!(all.iter().all(|p| Role::SecurityAdmin.may(*p)));
         let manager: Vec<_> = all

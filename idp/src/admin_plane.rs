@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use dan_admin::AdminBackend;
 use dan_admin::model::{
-    AuditEventView, AuditPage, AuditQuery, ChainReportView, ClientInput, ClientPage,
+    AuditEventView, AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage,
     ClientSettings, ClientView, CreatedClient, KeyView, RotatedSecret, ScopeView,
 };
 use dan_admin::problem::AdminFailure;
@@ -17,6 +17,7 @@ use dan_admin::roles::Principal;
 use crate::admins::Admins;
 use crate::audit::{Actor, AuditEvent, AuditFilter, AuditLog, EventKind, NewEvent};
 use crate::authorize::{CATALOGUE, SCOPES};
+use crate::citizens::{Citizen, CitizenDirectory, CitizenId, CitizenStatus, RegistryNumber};
 use crate::clients::{
     AuthMethod, Client, ClientError, ClientId, ClientRegistry, ClientSecret, GrantType,
     PreviousSecret, RedirectUri, SubjectType,
@@ -25,6 +26,8 @@ use crate::clock::Clock;
 use crate::database::StorageError;
 use crate::jose::Algorithm;
 use crate::keys::KeyRing;
+use crate::otp::mask_phone;
+use crate::sessions::Sessions;
 
 /// The scope that releases the registry number: granted only through its own operation,
 /// with a reason, never at registration.
@@ -43,6 +46,32 @@ pub struct AdminPlane {
     pub audit: Arc<AuditLog>,
     /// Time (secret grace periods).
     pub clock: Arc<dyn Clock>,
+    /// The citizen directory (the node's cached one: a lock applies here at once, on other
+    /// nodes within the cache's 5 s).
+    pub citizens: Arc<dyn CitizenDirectory>,
+    /// SSO sessions, to end them.
+    pub sessions: Sessions,
+}
+
+fn citizen_view(citizen: &Citizen) -> CitizenView {
+    let record = &citizen.record;
+    CitizenView {
+        citizen_id: citizen.id.0.to_string(),
+        registry_number: record.registry_number.as_str().to_owned(),
+        family_name: record.family_name.clone(),
+        given_name: record.given_name.clone(),
+        birth_date: record.birth_date.to_string(),
+        status: record.status.as_str().to_owned(),
+        phone: record.phone_numbers.first().map(|p| mask_phone(p.as_str())),
+    }
+}
+
+/// The audit event of an action on a citizen, with its reason.
+fn citizen_event(actor: &Principal, citizen: CitizenId, action: &str, reason: &str) -> NewEvent {
+    NewEvent::new(EventKind::AdminAction, Actor::Admin(actor.name.clone()))
+        .citizen(citizen)
+        .detail("action", action)
+        .detail("reason", reason.chars().take(500).collect::<String>())
 }
 
 fn storage(error: StorageError) -> AdminFailure {
@@ -209,6 +238,16 @@ fn changed_meanwhile() -> AdminFailure {
 }
 
 impl AdminPlane {
+    async fn citizen(&self, id: &str) -> Result<Citizen, AdminFailure> {
+        let not_found = || AdminFailure::NotFound(format!("no citizen {id:?}"));
+        let uuid = uuid::Uuid::parse_str(id).map_err(|_| not_found())?;
+        self.citizens
+            .find_by_id(CitizenId(uuid))
+            .await
+            .map_err(storage)?
+            .ok_or_else(not_found)
+    }
+
     async fn existing(&self, id: &str) -> Result<Client, AdminFailure> {
         let id = client_id(id)?;
         self.clients
@@ -466,6 +505,95 @@ impl AdminBackend for AdminPlane {
 
     async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure> {
         Ok(key_views(&self.keys))
+    }
+
+    async fn lookup_citizen(
+        &self,
+        registry_number: &str,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<CitizenView, AdminFailure> {
+        let number = RegistryNumber::parse(registry_number)
+            .map_err(|e| AdminFailure::invalid("registry_number", e.to_string()))?;
+        let citizen = self
+            .citizens
+            .find_by_registry_number(&number)
+            .await
+            .map_err(storage)?
+            .ok_or_else(|| AdminFailure::NotFound("no citizen with this registry number".into()))?;
+        // The trail names the citizen by internal id, never by registry number.
+        self.audit
+            .note(citizen_event(actor, citizen.id, "citizen.lookup", reason))
+            .await;
+        Ok(citizen_view(&citizen))
+    }
+
+    async fn set_citizen_locked(
+        &self,
+        citizen_id: &str,
+        locked: bool,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<CitizenView, AdminFailure> {
+        let citizen = self.citizen(citizen_id).await?;
+        let (from, to) = if locked {
+            (CitizenStatus::Active, CitizenStatus::Locked)
+        } else {
+            (CitizenStatus::Locked, CitizenStatus::Active)
+        };
+        if citizen.record.status != from {
+            return Err(AdminFailure::Conflict(format!(
+                "the citizen is {}, not {}",
+                citizen.record.status.as_str(),
+                from.as_str()
+            )));
+        }
+        if !self
+            .citizens
+            .set_status(citizen.id, to)
+            .await
+            .map_err(storage)?
+        {
+            return Err(AdminFailure::NotFound(format!("no citizen {citizen_id:?}")));
+        }
+        if locked {
+            // Refresh tokens die at their next use (the citizen may not log in).
+            self.sessions.end_all(citizen.id.0).await.map_err(|error| {
+                tracing::error!(%error, "cannot end the sessions of a locked citizen");
+                AdminFailure::Unavailable
+            })?;
+        }
+        let action = if locked {
+            "citizen.lock"
+        } else {
+            "citizen.unlock"
+        };
+        self.audit
+            .note(citizen_event(actor, citizen.id, action, reason))
+            .await;
+        self.citizen(citizen_id).await.map(|c| citizen_view(&c))
+    }
+
+    async fn end_citizen_sessions(
+        &self,
+        citizen_id: &str,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<(), AdminFailure> {
+        let citizen = self.citizen(citizen_id).await?;
+        self.sessions.end_all(citizen.id.0).await.map_err(|error| {
+            tracing::error!(%error, "cannot end a citizen's sessions");
+            AdminFailure::Unavailable
+        })?;
+        self.audit
+            .note(citizen_event(
+                actor,
+                citizen.id,
+                "citizen.end_sessions",
+                reason,
+            ))
+            .await;
+        Ok(())
     }
 
     async fn rotate_key(&self, algorithm: &str) -> Result<Vec<KeyView>, AdminFailure> {

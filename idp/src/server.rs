@@ -273,6 +273,12 @@ pub fn admin_plane(node: &Node) -> crate::admin_plane::AdminPlane {
         keys: node.provider.tokens.keys().clone(),
         audit: node.provider.audit.clone(),
         clock: node.provider.clock.clone(),
+        citizens: node.provider.citizens.clone(),
+        sessions: crate::sessions::Sessions::new(
+            node.state.store.clone(),
+            node.provider.clock.clone(),
+            node.provider.settings.lifetimes.session,
+        ),
     }
 }
 

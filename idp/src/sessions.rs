@@ -36,7 +36,14 @@ pub struct Session {
     pub clients: Vec<String>,
     /// When the session ends (seconds since the epoch).
     pub expires_at: i64,
+    /// When it started (milliseconds since the epoch), to compare with the citizen's
+    /// "every session before now ends" mark.
+    #[serde(default)]
+    pub started_ms: i64,
 }
+
+/// Where the "sessions before this instant are over" mark of a citizen is kept.
+const ENDED_NAMESPACE: &str = "sso_ended";
 
 /// The sessions in the short-lived store.
 pub struct Sessions {
@@ -76,6 +83,7 @@ impl Sessions {
             amr,
             clients: Vec::new(),
             expires_at: now + i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX / 2),
+            started_ms: self.clock.now().timestamp_millis(),
         };
         self.save(&cookie, &session).await?;
         Ok((cookie, session))
@@ -103,7 +111,33 @@ impl Sessions {
             return Ok(None);
         };
         let session: Option<Session> = serde_json::from_slice(&bytes).ok();
-        Ok(session.filter(|s| s.expires_at > self.clock.now().timestamp()))
+        let Some(session) = session.filter(|s| s.expires_at > self.clock.now().timestamp()) else {
+            return Ok(None);
+        };
+        let ended = self
+            .store
+            .get(&Key::new(ENDED_NAMESPACE, session.citizen_id.to_string()))
+            .await?
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|t| t.parse::<i64>().ok());
+        if ended.is_some_and(|mark| session.started_ms <= mark) {
+            self.store.take(&Self::key(cookie)).await?;
+            return Ok(None);
+        }
+        Ok(Some(session))
+    }
+
+    /// Ends every session of a citizen that started up to now, on every node: each is
+    /// refused (and dropped) when next presented. The mark lasts as long as a session can.
+    pub async fn end_all(&self, citizen_id: Uuid) -> Result<(), StoreError> {
+        let now = self.clock.now().timestamp_millis().to_string();
+        self.store
+            .put(
+                &Key::new(ENDED_NAMESPACE, citizen_id.to_string()),
+                now.as_bytes(),
+                self.lifetime + Duration::from_secs(60),
+            )
+            .await
     }
 
     /// Records that `client` took part in the session.

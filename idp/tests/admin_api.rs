@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use idp::admins::Role;
 use serde_json::{Value, json};
-use support::server::TestServer;
+use support::server::{
+    Browser, CITIZEN, TestServer, authorize_url, confidential_client, log_in, pkce, query_of,
+    redeem,
+};
 
 /// Issues an admin token of `role` for a new account `name`.
 async fn token(server: &TestServer, name: &str, role: Role) -> String {
@@ -757,7 +760,159 @@ async fn the_audit_trail_exports_as_ndjson_that_chains(server: TestServer) {
     assert_eq!(filtered.status(), 400);
 }
 
+async fn a_locked_citizen_loses_every_session_and_cannot_log_in_until_unlocked(server: TestServer) {
+    const RP: &str = "https://rp.example/cb";
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let auditor = token(&server, "bold", Role::Auditor).await;
+    let (client, secret) = confidential_client("rp-lock", RP);
+    server.register(&client).await;
+    let browser = Browser::new();
+    let (verifier, challenge) = pkce();
+    let authorize = authorize_url(&server, "rp-lock", RP, &challenge, &[]);
+    let location = log_in(&server, &browser, &authorize).await;
+    let tokens = redeem(
+        &server,
+        ("rp-lock", secret.expose()),
+        RP,
+        &query_of(&location)["code"],
+        &verifier,
+    )
+    .await;
+    assert_eq!(tokens.0, 200);
+
+    // Look-up: by security admins only, with a reason, the number kept out of the trail.
+    let (number, _) = CITIZEN;
+    let lookup = json!({"registry_number": number, "reason": "fraud report 2026-118"});
+    let refused = call(
+        &server,
+        "POST",
+        "/api/v1/citizens/lookup",
+        Some(&auditor),
+        Some(lookup.clone()),
+    )
+    .await;
+    assert_problem(&refused, 403, None);
+    let bad = call(
+        &server,
+        "POST",
+        "/api/v1/citizens/lookup",
+        Some(&admin),
+        Some(json!({"registry_number": "UB90010112", "reason": "typo check"})),
+    )
+    .await;
+    assert_problem(&bad, 400, Some("registry_number"));
+    let found = call(
+        &server,
+        "POST",
+        "/api/v1/citizens/lookup",
+        Some(&admin),
+        Some(lookup),
+    )
+    .await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.body["status"], "active");
+    assert!(
+        found.body["phone"].as_str().unwrap().contains('•'),
+        "the phone is masked"
+    );
+    let id = found.body["citizen_id"].as_str().unwrap().to_owned();
+
+    // Lock: the SSO session and the refresh token end; a new login is refused.
+    let reason = json!({"reason": "account takeover suspected"});
+    let locked = call(
+        &server,
+        "POST",
+        &format!("/api/v1/citizens/{id}/lock"),
+        Some(&admin),
+        Some(reason.clone()),
+    )
+    .await;
+    assert_eq!(locked.body["status"], "locked", "{}", locked.body);
+    let again = call(
+        &server,
+        "POST",
+        &format!("/api/v1/citizens/{id}/lock"),
+        Some(&admin),
+        Some(reason),
+    )
+    .await;
+    assert_problem(&again, 409, None);
+    let (_, challenge) = pkce();
+    let start = browser
+        .get(&authorize_url(&server, "rp-lock", RP, &challenge, &[]))
+        .await;
+    assert!(
+        start.location.as_deref().unwrap().starts_with("/login/"),
+        "no single sign-on for a locked citizen: {:?}",
+        start.location
+    );
+    let refreshed = support::server::post_basic(
+        &server,
+        "/token",
+        ("rp-lock", secret.expose()),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens.1["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(refreshed.0, 400, "{}", refreshed.1);
+
+    // Unlocked: the citizen logs in again.
+    let unlocked = call(
+        &server,
+        "POST",
+        &format!("/api/v1/citizens/{id}/unlock"),
+        Some(&admin),
+        Some(json!({"reason": "identity confirmed at the service centre"})),
+    )
+    .await;
+    assert_eq!(unlocked.body["status"], "active");
+    server.clock.advance(Duration::from_millis(5));
+    let fresh = Browser::new();
+    let (verifier, challenge) = pkce();
+    let location = log_in(
+        &server,
+        &fresh,
+        &authorize_url(&server, "rp-lock", RP, &challenge, &[]),
+    )
+    .await;
+    let redeemed = redeem(
+        &server,
+        ("rp-lock", secret.expose()),
+        RP,
+        &query_of(&location)["code"],
+        &verifier,
+    )
+    .await;
+    assert_eq!(redeemed.0, 200);
+
+    let trail = call(
+        &server,
+        "GET",
+        &format!("/api/v1/audit/events?citizen_id={id}&kind=admin.action"),
+        Some(&auditor),
+        None,
+    )
+    .await;
+    let actions: Vec<&str> = trail.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"]["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["citizen.lookup", "citizen.lock", "citizen.unlock"]
+    );
+    assert!(
+        !trail.body.to_string().contains(number),
+        "no registry number in the trail"
+    );
+}
+
 on_both_backends!(
+    a_locked_citizen_loses_every_session_and_cannot_log_in_until_unlocked,
     the_restricted_scope_is_granted_with_a_reason_by_a_security_admin_only,
     the_audit_trail_exports_as_ndjson_that_chains,
     settings_change_and_secrets_rotate_with_a_grace_period,

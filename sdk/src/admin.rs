@@ -33,7 +33,7 @@ use serde_json::Value;
 use crate::http::{Fetch, read_capped};
 
 /// Every operation of the admin API, as `(method, path)` under `/api/v1`.
-pub const OPERATIONS: [(&str, &str); 17] = [
+pub const OPERATIONS: [(&str, &str); 21] = [
     ("get", "/me"),
     ("get", "/clients"),
     ("post", "/clients"),
@@ -52,6 +52,10 @@ pub const OPERATIONS: [(&str, &str); 17] = [
         "post",
         "/clients/{client_id}/restricted-scopes/{scope}/withdraw",
     ),
+    ("post", "/citizens/lookup"),
+    ("post", "/citizens/{citizen_id}/lock"),
+    ("post", "/citizens/{citizen_id}/unlock"),
+    ("post", "/citizens/{citizen_id}/sessions/end"),
     ("get", "/keys"),
     ("post", "/keys/{algorithm}/rotate"),
     ("get", "/audit/events"),
@@ -208,6 +212,25 @@ pub struct ScopeView {
     pub restricted: bool,
     /// In plain words.
     pub description: String,
+}
+
+/// A citizen as administrators see them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CitizenView {
+    /// DAN's internal id.
+    pub citizen_id: String,
+    /// The registry number.
+    pub registry_number: String,
+    /// Family name.
+    pub family_name: String,
+    /// Given name.
+    pub given_name: String,
+    /// Birth date.
+    pub birth_date: String,
+    /// `active`, `locked` or `deceased`.
+    pub status: String,
+    /// The phone, masked.
+    pub phone: Option<String>,
 }
 
 /// A signing key.
@@ -552,6 +575,44 @@ impl AdminClient {
         let body = serde_json::json!({ "reason": reason });
         self.call(reqwest::Method::POST, &path, &[], Some(&body))
             .await
+    }
+
+    /// `POST /citizens/lookup`: by registry number, with the reason the audit trail keeps.
+    pub async fn lookup_citizen(
+        &self,
+        registry_number: &str,
+        reason: &str,
+    ) -> Result<CitizenView, AdminError> {
+        let body = serde_json::json!({ "registry_number": registry_number, "reason": reason });
+        self.call(reqwest::Method::POST, "/citizens/lookup", &[], Some(&body))
+            .await
+    }
+
+    /// `POST /citizens/{citizen_id}/lock` or `/unlock`, with a reason.
+    pub async fn set_citizen_locked(
+        &self,
+        citizen_id: &str,
+        locked: bool,
+        reason: &str,
+    ) -> Result<CitizenView, AdminError> {
+        let action = if locked { "lock" } else { "unlock" };
+        let path = format!("/citizens/{}/{action}", path(citizen_id));
+        let body = serde_json::json!({ "reason": reason });
+        self.call(reqwest::Method::POST, &path, &[], Some(&body))
+            .await
+    }
+
+    /// `POST /citizens/{citizen_id}/sessions/end`, with a reason.
+    pub async fn end_citizen_sessions(
+        &self,
+        citizen_id: &str,
+        reason: &str,
+    ) -> Result<(), AdminError> {
+        let path = format!("/citizens/{}/sessions/end", path(citizen_id));
+        let body = serde_json::json!({ "reason": reason });
+        self.send(reqwest::Method::POST, &path, &[], Some(&body))
+            .await
+            .map(|_| ())
     }
 
     /// `GET /keys`.

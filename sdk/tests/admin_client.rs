@@ -7,8 +7,9 @@
 use std::collections::BTreeSet;
 
 use dan_sdk::admin::{
-    AuditEventView, AuditPage, ChainReportView, ClientInput, ClientPage, ClientSettings,
-    ClientView, CreatedClient, KeyView, Me, OPERATIONS, Problem, RotatedSecret, ScopeView,
+    AuditEventView, AuditPage, ChainReportView, CitizenView, ClientInput, ClientPage,
+    ClientSettings, ClientView, CreatedClient, KeyView, Me, OPERATIONS, Problem, RotatedSecret,
+    ScopeView,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -137,6 +138,18 @@ fn each_type_has_exactly_the_properties_of_its_schema() {
             }),
         ),
         ("AuditEventView", keys(&event)),
+        (
+            "CitizenView",
+            keys(&CitizenView {
+                citizen_id: String::new(),
+                registry_number: String::new(),
+                family_name: String::new(),
+                given_name: String::new(),
+                birth_date: String::new(),
+                status: String::new(),
+                phone: None,
+            }),
+        ),
         (
             "AuditPage",
             keys(&AuditPage {

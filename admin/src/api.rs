@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Json, PlainText};
@@ -347,10 +350,11 @@ impl AdminApi {
     async fn lock_citizen(
         &self,
         token: AdminToken,
-        citizen_id: Path<String>,
+        citizen_id: Path<Uuid>,
         reason: Json<Reason>,
     ) -> Answer<Json<CitizenView>> {
-        self.lock(token, citizen_id.0, true, reason.0).await
+        self.lock(token, citizen_id.0.to_string(), true, reason.0)
+            .await
     }
 
     /// Unlocks a citizen.
@@ -362,10 +366,11 @@ impl AdminApi {
     async fn unlock_citizen(
         &self,
         token: AdminToken,
-        citizen_id: Path<String>,
+        citizen_id: Path<Uuid>,
         reason: Json<Reason>,
     ) -> Answer<Json<CitizenView>> {
-        self.lock(token, citizen_id.0, false, reason.0).await
+        self.lock(token, citizen_id.0.to_string(), false, reason.0)
+            .await
     }
 
     /// Ends every SSO session of a citizen (they must authenticate again everywhere).
@@ -377,7 +382,7 @@ impl AdminApi {
     async fn end_sessions(
         &self,
         token: AdminToken,
-        citizen_id: Path<String>,
+        citizen_id: Path<Uuid>,
         reason: Json<Reason>,
     ) -> Answer<Deleted> {
         let who = self
@@ -385,7 +390,7 @@ impl AdminApi {
             .await?;
         let ended = self
             .backend
-            .end_citizen_sessions(&citizen_id.0, &reason.0.reason, &who)
+            .end_citizen_sessions(&citizen_id.0.to_string(), &reason.0.reason, &who)
             .await;
         self.done(&who, "citizens.end_sessions", None, ended)
             .await
@@ -427,13 +432,13 @@ impl AdminApi {
         &self,
         token: AdminToken,
         /// At or after (RFC 3339).
-        from: Query<Option<String>>,
+        from: Query<Option<DateTime<Utc>>>,
         /// Before (RFC 3339).
-        until: Query<Option<String>>,
+        until: Query<Option<DateTime<Utc>>>,
         /// Actor: `citizen:<id>`, `client:<id>`, `admin:<name>` or `system`.
         actor: Query<Option<String>>,
         /// The citizen's internal id.
-        citizen_id: Query<Option<String>>,
+        citizen_id: Query<Option<Uuid>>,
         /// The client id.
         client_id: Query<Option<String>>,
         /// The kind (`login.succeeded`, `login.failed`, `consent.granted`, ...).
@@ -471,13 +476,13 @@ impl AdminApi {
         &self,
         token: AdminToken,
         /// At or after (RFC 3339).
-        from: Query<Option<String>>,
+        from: Query<Option<DateTime<Utc>>>,
         /// Before (RFC 3339).
-        until: Query<Option<String>>,
+        until: Query<Option<DateTime<Utc>>>,
         /// Actor.
         actor: Query<Option<String>>,
         /// The citizen's internal id.
-        citizen_id: Query<Option<String>>,
+        citizen_id: Query<Option<Uuid>>,
         /// The client id.
         client_id: Query<Option<String>>,
         /// The kind.

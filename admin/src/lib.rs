@@ -152,24 +152,71 @@ pub fn openapi_json() -> String {
 pub fn routes(backend: Arc<dyn AdminBackend>) -> impl Endpoint {
     let service = service(backend);
     let spec = service.spec_endpoint();
+    let methods = Arc::new(MethodTable::from_spec(&service.spec()));
     Route::new()
         .nest("/api/v1", service)
         .at("/openapi.json", spec)
-        .around(|endpoint, request| async move {
-            let request = limit_body(request).await?;
-            endpoint
-                .call(request)
-                .await
-                .map(IntoResponse::into_response)
-        })
-        .catch_all_error(|error: poem::Error| async move {
-            if error.is_from_response() {
-                // Already an answer of the API's own (problem details).
-                error.into_response()
-            } else {
-                problem_response(&error)
+        .around(move |endpoint, request| {
+            let methods = methods.clone();
+            async move {
+                let path = request.uri().path().to_owned();
+                let mut response = match limit_body(request).await {
+                    Ok(request) => match endpoint.call(request).await {
+                        Ok(response) => response.into_response(),
+                        // An answer of the API's own (problem details) stays as it is.
+                        Err(error) if error.is_from_response() => error.into_response(),
+                        Err(error) => problem_response(&error),
+                    },
+                    Err(error) => problem_response(&error),
+                };
+                if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+                    && let Some(allow) = methods.allowed(&path)
+                    && let Ok(value) = poem::http::HeaderValue::from_str(&allow)
+                {
+                    // RFC 9110 15.5.6: a 405 lists the methods the resource has.
+                    response
+                        .headers_mut()
+                        .insert(poem::http::header::ALLOW, value);
+                }
+                Ok::<_, poem::Error>(response)
             }
         })
+}
+
+/// The methods of each documented path, to answer 405 with `Allow`.
+struct MethodTable(Vec<(Vec<String>, Vec<String>)>);
+
+impl MethodTable {
+    fn from_spec(spec: &str) -> Self {
+        let document: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+        let paths = document["paths"].as_object().cloned().unwrap_or_default();
+        Self(
+            paths
+                .into_iter()
+                .map(|(path, methods)| {
+                    let segments = path.split('/').map(str::to_owned).collect();
+                    let names = methods
+                        .as_object()
+                        .map(|m| m.keys().map(|k| k.to_ascii_uppercase()).collect())
+                        .unwrap_or_default();
+                    (segments, names)
+                })
+                .collect(),
+        )
+    }
+
+    /// The `Allow` value for a request path under `/api/v1`.
+    fn allowed(&self, path: &str) -> Option<String> {
+        let path = path.strip_prefix("/api/v1")?;
+        let segments: Vec<&str> = path.split('/').collect();
+        self.0.iter().find_map(|(template, methods)| {
+            let matches = template.len() == segments.len()
+                && template.iter().zip(&segments).all(|(t, s)| {
+                    t == s || (t.starts_with('{') && t.ends_with('}') && !s.is_empty())
+                });
+            matches.then(|| methods.join(", "))
+        })
+    }
 }
 
 /// Refuses a body over [`MAX_BODY_BYTES`] with 413: by its `Content-Length` before reading,
@@ -206,13 +253,33 @@ fn problem_response(error: &poem::Error) -> Response {
         status.canonical_reason().unwrap_or("Error"),
         error.to_string(),
     );
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "type": problem.kind, "title": problem.title, "status": problem.status,
         "detail": problem.detail,
     });
-    (status, poem::web::Json(body))
+    if let Some(field) = field_of(&problem.detail) {
+        body["field"] = serde_json::Value::String(field);
+    }
+    let mut response = (status, poem::web::Json(body))
         .with_content_type("application/problem+json")
-        .into_response()
+        .into_response();
+    if status == poem::http::StatusCode::UNAUTHORIZED {
+        // RFC 6750 3: a 401 names the scheme it wants.
+        response.headers_mut().insert(
+            poem::http::header::WWW_AUTHENTICATE,
+            poem::http::HeaderValue::from_static(r#"Bearer realm="dan-admin""#),
+        );
+    }
+    response
+}
+
+/// The field a request-parsing error names (poem-openapi says "field `name` ..."; serde
+/// says "missing field `name`").
+fn field_of(message: &str) -> Option<String> {
+    let start = message.find("field `")? + "field `".len();
+    let end = message[start..].find('`')? + start;
+    let name = &message[start..end];
+    (!name.is_empty() && name.len() <= 64).then(|| name.to_owned())
 }
 
 /// A backend that has nothing, for generating the OpenAPI document.
@@ -303,5 +370,22 @@ impl AdminBackend for NoBackend {
     }
     async fn verify_audit(&self) -> Result<ChainReportView, AdminFailure> {
         Err(AdminFailure::Unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_name_their_field() {
+        let poem_openapi = "parse request payload error: failed to parse \"CitizenLookup\": \
+                            field `reason` verification failed. minLength(3)";
+        assert_eq!(field_of(poem_openapi).as_deref(), Some("reason"));
+        assert_eq!(
+            field_of("missing field `name_mn` at line 1").as_deref(),
+            Some("name_mn")
+        );
+        assert_eq!(field_of("expected value at line 1 column 14"), None);
     }
 }

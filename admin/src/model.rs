@@ -6,6 +6,7 @@ use serde_json::Value;
 /// A registered e-service (OpenID Connect client), as administrators see it. Never holds the
 /// secret, which is shown once at creation or rotation.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ClientView {
     /// Client id.
     pub client_id: String,
@@ -62,6 +63,7 @@ fn pairwise() -> String {
 /// An e-service's settings: all of its registration but its id. Redirect URIs must be https
 /// (http only on loopback, for native apps), without fragments or wildcards.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ClientSettings {
     /// Name shown to citizens, in Mongolian.
     pub name_mn: String,
@@ -106,6 +108,7 @@ pub struct ClientSettings {
 
 /// A new e-service's registration.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ClientInput {
     /// Client id: 3 to 64 of `A-Z a-z 0-9 . _ -`.
     pub client_id: String,
@@ -116,6 +119,7 @@ pub struct ClientInput {
 
 /// How long the old secret keeps working after a rotation.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SecretRotation {
     /// Seconds, 0 to 30 days (1 day by default).
     #[oai(default = "one_day", validator(maximum(value = "2592000")))]
@@ -128,6 +132,7 @@ fn one_day() -> u32 {
 
 /// A new secret, shown this once.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RotatedSecret {
     /// The new secret; stored only as a digest.
     pub client_secret: String,
@@ -138,6 +143,7 @@ pub struct RotatedSecret {
 /// A client just created or changed: its secret is shown when one was just made, and never
 /// again.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreatedClient {
     /// The registration.
     pub client: ClientView,
@@ -147,6 +153,7 @@ pub struct CreatedClient {
 
 /// A page of clients.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ClientPage {
     /// The clients, by id.
     pub items: Vec<ClientView>,
@@ -156,6 +163,7 @@ pub struct ClientPage {
 
 /// A signing key and its state.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct KeyView {
     /// Key id.
     pub kid: String,
@@ -170,6 +178,7 @@ pub struct KeyView {
 
 /// One audit event.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditEventView {
     /// Position in the chain.
     pub seq: i64,
@@ -193,6 +202,7 @@ pub struct AuditEventView {
 
 /// A page of audit events, oldest first.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditPage {
     /// The events.
     pub items: Vec<AuditEventView>,
@@ -203,14 +213,14 @@ pub struct AuditPage {
 /// Filters of an audit query; each narrows it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditQuery {
-    /// At or after (RFC 3339).
-    pub from: Option<String>,
-    /// Before (RFC 3339).
-    pub until: Option<String>,
+    /// At or after.
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// Actor label.
     pub actor: Option<String>,
     /// Citizen internal id.
-    pub citizen_id: Option<String>,
+    pub citizen_id: Option<uuid::Uuid>,
     /// Client id.
     pub client_id: Option<String>,
     /// Kind (`login.succeeded`, ...).
@@ -219,6 +229,7 @@ pub struct AuditQuery {
 
 /// The result of verifying the audit chain.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ChainReportView {
     /// Events checked.
     pub events: u64,
@@ -234,6 +245,7 @@ pub struct ChainReportView {
 
 /// Who the token acts for.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Me {
     /// Account name.
     pub name: String,
@@ -243,6 +255,7 @@ pub struct Me {
 
 /// A scope of the catalogue.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ScopeView {
     /// The scope.
     pub name: String,
@@ -256,6 +269,7 @@ pub struct ScopeView {
 
 /// Why a restricted scope is granted or withdrawn: kept in the audit trail.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Reason {
     /// 3 to 500 characters, no control characters.
     #[oai(validator(min_length = 3, max_length = 500))]
@@ -265,8 +279,12 @@ pub struct Reason {
 /// A citizen look-up: the registry number and why (the reason goes to the audit trail; the
 /// number does not, the citizen's internal id does).
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CitizenLookup {
-    /// The registry number, e.g. `УБ99032512`.
+    /// The registry number, e.g. `УБ99032512`: two Mongolian Cyrillic letters and eight
+    /// digits (spaces and lower case are accepted; Latin letters typed by mistake are refused
+    /// with a message that says so).
+    #[oai(validator(max_length = 40))]
     pub registry_number: String,
     /// Why, 3 to 500 characters.
     #[oai(validator(min_length = 3, max_length = 500))]
@@ -275,6 +293,7 @@ pub struct CitizenLookup {
 
 /// A citizen as administrators see them.
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CitizenView {
     /// DAN's internal id (what the audit trail names).
     pub citizen_id: String,

@@ -34,6 +34,7 @@ impl AdminFailure {
 
 /// A problem details document (RFC 9457 3).
 #[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Problem {
     /// A URI naming the kind of problem.
     #[oai(rename = "type")]
@@ -83,6 +84,12 @@ pub enum Failure {
     /// Conflicts with the current state.
     #[oai(status = 409, content_type = "application/problem+json")]
     Conflict(Json<Problem>),
+    /// The body is over 1 MiB (answered before the operation runs).
+    #[oai(status = 413, content_type = "application/problem+json")]
+    TooLarge(Json<Problem>),
+    /// The body is not JSON (answered before the operation runs).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
     /// A dependency is down; nothing was changed.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
@@ -131,6 +138,8 @@ impl Failure {
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
+            Self::TooLarge(_) => 413,
+            Self::UnsupportedMediaType(_) => 415,
             Self::Unavailable(_) => 503,
         }
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use dan_admin::AdminBackend;
 use dan_admin::model::{
     AuditEventView, AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage,
@@ -268,16 +268,6 @@ fn key_views(keys: &KeyRing) -> Vec<KeyView> {
             created_at: k.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         })
         .collect()
-}
-
-fn time(field: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, AdminFailure> {
-    value
-        .map(|v| {
-            DateTime::parse_from_rfc3339(&v)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| AdminFailure::invalid(field, "not an RFC 3339 time"))
-        })
-        .transpose()
 }
 
 fn event_view(event: AuditEvent) -> AuditEventView {
@@ -621,16 +611,10 @@ impl AdminBackend for AdminPlane {
         limit: u32,
     ) -> Result<AuditPage, AdminFailure> {
         let filter = AuditFilter {
-            from: time("from", query.from)?,
-            until: time("until", query.until)?,
+            from: query.from,
+            until: query.until,
             actor: query.actor,
-            citizen: query
-                .citizen_id
-                .map(|c| {
-                    uuid::Uuid::parse_str(&c)
-                        .map_err(|_| AdminFailure::invalid("citizen_id", "not a citizen id"))
-                })
-                .transpose()?,
+            citizen: query.citizen_id,
             client: query.client_id,
             kind: query
                 .kind

@@ -104,6 +104,37 @@ impl AdminApi {
         Ok(principal)
     }
 
+    /// A client that holds a restricted scope (the national id) is changed, re-enabled, given
+    /// a new secret or deleted by a security admin only: whoever controls it can collect
+    /// registry numbers. Refusals are recorded.
+    async fn guard_restricted(&self, who: &Principal, id: &str, action: &str) -> Answer<()> {
+        if who.role.may(Permission::GrantRestricted) {
+            return Ok(());
+        }
+        let restricted: Vec<String> = self
+            .backend
+            .scopes()
+            .await
+            .map_err(Failure::from)?
+            .into_iter()
+            .filter(|s| s.restricted)
+            .map(|s| s.name)
+            .collect();
+        let holds = match self.backend.get_client(id).await {
+            Ok(client) => client.scopes.iter().any(|s| restricted.contains(s)),
+            // Not found and the like: the operation itself answers.
+            Err(_) => false,
+        };
+        if holds {
+            self.backend.record(who, action, Some(id), "403").await;
+            return Err(Failure::forbidden(
+                who.role.as_str(),
+                &format!("{action} on a client holding a restricted scope"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Records the request with its outcome and maps a failure to its problem response.
     async fn done<T>(
         &self,
@@ -204,6 +235,8 @@ impl AdminApi {
         let who = self
             .authorize(&token, Permission::WriteClients, "clients.update")
             .await?;
+        self.guard_restricted(&who, &client_id.0, "clients.update")
+            .await?;
         let updated = self.backend.update_client(&client_id.0, settings.0).await;
         self.done(&who, "clients.update", Some(&client_id.0), updated)
             .await
@@ -225,6 +258,8 @@ impl AdminApi {
     ) -> Answer<Json<RotatedSecret>> {
         let who = self
             .authorize(&token, Permission::WriteClients, "clients.rotate_secret")
+            .await?;
+        self.guard_restricted(&who, &client_id.0, "clients.rotate_secret")
             .await?;
         let rotated = self
             .backend
@@ -268,6 +303,8 @@ impl AdminApi {
     async fn delete_client(&self, token: AdminToken, client_id: Path<String>) -> Answer<Deleted> {
         let who = self
             .authorize(&token, Permission::WriteClients, "clients.delete")
+            .await?;
+        self.guard_restricted(&who, &client_id.0, "clients.delete")
             .await?;
         let deleted = self.backend.delete_client(&client_id.0).await;
         self.done(&who, "clients.delete", Some(&client_id.0), deleted)
@@ -373,7 +410,9 @@ impl AdminApi {
             .await
     }
 
-    /// Ends every SSO session of a citizen (they must authenticate again everywhere).
+    /// Ends every SSO session of a citizen: the next login anywhere asks them to authenticate
+    /// again. Tokens already issued and the e-services' own sessions are not touched (lock
+    /// the citizen to stop those).
     #[oai(
         path = "/citizens/:citizen_id/sessions/end",
         method = "post",
@@ -468,8 +507,10 @@ impl AdminApi {
         self.done(&who, "audit.query", None, page).await.map(Json)
     }
 
-    /// Exports audit events as NDJSON (one event per line, with its hashes, so the chain can
-    /// be checked elsewhere), with the same filters as the query; at most 100 000 per call.
+    /// Exports audit events as NDJSON (one event per line, with its hashes: an unfiltered
+    /// export's links and sequence can be checked elsewhere; checking each event's content
+    /// needs DAN's key, through `/audit/verify`), with the same filters as the query; at most
+    /// 100 000 per call.
     #[oai(path = "/audit/export", method = "get", tag = "Tag::Audit")]
     #[allow(clippy::too_many_arguments)]
     async fn audit_export(
@@ -598,6 +639,10 @@ impl AdminApi {
         let who = self
             .authorize(&token, Permission::WriteClients, action)
             .await?;
+        if enabled {
+            // Disabling is always allowed: it only takes power away.
+            self.guard_restricted(&who, &id, action).await?;
+        }
         let client = self.backend.set_client_enabled(&id, enabled).await;
         self.done(&who, action, Some(&id), client).await.map(Json)
     }

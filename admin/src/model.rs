@@ -131,7 +131,7 @@ fn one_day() -> u32 {
 }
 
 /// A new secret, shown this once.
-#[derive(Clone, Debug, PartialEq, Object)]
+#[derive(Clone, PartialEq, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct RotatedSecret {
     /// The new secret; stored only as a digest.
@@ -142,7 +142,7 @@ pub struct RotatedSecret {
 
 /// A client just created or changed: its secret is shown when one was just made, and never
 /// again.
-#[derive(Clone, Debug, PartialEq, Object)]
+#[derive(Clone, PartialEq, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct CreatedClient {
     /// The registration.
@@ -278,7 +278,7 @@ pub struct Reason {
 
 /// A citizen look-up: the registry number and why (the reason goes to the audit trail; the
 /// number does not, the citizen's internal id does).
-#[derive(Clone, Debug, PartialEq, Object)]
+#[derive(Clone, PartialEq, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct CitizenLookup {
     /// The registry number, e.g. `УБ99032512`: two Mongolian Cyrillic letters and eight
@@ -292,7 +292,7 @@ pub struct CitizenLookup {
 }
 
 /// A citizen as administrators see them.
-#[derive(Clone, Debug, PartialEq, Object)]
+#[derive(Clone, PartialEq, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct CitizenView {
     /// DAN's internal id (what the audit trail names).
@@ -309,4 +309,44 @@ pub struct CitizenView {
     pub status: String,
     /// The phone codes go to, masked (`+976 99•••001`).
     pub phone: Option<String>,
+}
+
+impl std::fmt::Debug for CreatedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedClient")
+            .field("client", &self.client)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RotatedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedSecret")
+            .field("client_secret", &"[redacted]")
+            .field("previous_valid_until", &self.previous_valid_until)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CitizenView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CitizenView")
+            .field("citizen_id", &self.citizen_id)
+            .field("registry_number", &"[redacted]")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CitizenLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CitizenLookup")
+            .field("registry_number", &"[redacted]")
+            .field("reason", &self.reason)
+            .finish()
+    }
 }

@@ -18,7 +18,8 @@ pub enum AdminFailure {
     NotFound(String),
     /// The change conflicts with the current state (an id already taken, ...).
     Conflict(String),
-    /// Storage or another dependency is down; nothing was changed.
+    /// Storage or another dependency is down; the operation did not complete and is safe to
+    /// retry.
     Unavailable,
 }
 
@@ -90,7 +91,7 @@ pub enum Failure {
     /// The body is not JSON (answered before the operation runs).
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
-    /// A dependency is down; nothing was changed.
+    /// A dependency is down; the operation did not complete and is safe to retry.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
 }
@@ -164,7 +165,7 @@ impl From<AdminFailure> for Failure {
                 503,
                 "unavailable",
                 "Temporarily unavailable",
-                "storage is unavailable; nothing was changed, try again",
+                "storage is unavailable; the operation did not complete and is safe to retry",
             ))),
         }
     }

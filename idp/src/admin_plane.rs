@@ -511,10 +511,15 @@ impl AdminBackend for AdminPlane {
             .await
             .map_err(storage)?
             .ok_or_else(|| AdminFailure::NotFound("no citizen with this registry number".into()))?;
-        // The trail names the citizen by internal id, never by registry number.
+        // The trail names the citizen by internal id, never by registry number; and no
+        // personal data leaves before the look-up is durably recorded.
         self.audit
-            .note(citizen_event(actor, citizen.id, "citizen.lookup", reason))
-            .await;
+            .record(citizen_event(actor, citizen.id, "citizen.lookup", reason))
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "a citizen look-up could not be audited; refused");
+                AdminFailure::Unavailable
+            })?;
         Ok(citizen_view(&citizen))
     }
 
@@ -538,6 +543,14 @@ impl AdminBackend for AdminPlane {
                 from.as_str()
             )));
         }
+        if locked {
+            // Sessions end first: if the status change then fails, a retry is safe and ends
+            // them again; refresh tokens die at their next use once the status is locked.
+            self.sessions.end_all(citizen.id.0).await.map_err(|error| {
+                tracing::error!(%error, "cannot end the sessions of a citizen being locked");
+                AdminFailure::Unavailable
+            })?;
+        }
         if !self
             .citizens
             .set_status(citizen.id, to)
@@ -545,13 +558,6 @@ impl AdminBackend for AdminPlane {
             .map_err(storage)?
         {
             return Err(AdminFailure::NotFound(format!("no citizen {citizen_id:?}")));
-        }
-        if locked {
-            // Refresh tokens die at their next use (the citizen may not log in).
-            self.sessions.end_all(citizen.id.0).await.map_err(|error| {
-                tracing::error!(%error, "cannot end the sessions of a locked citizen");
-                AdminFailure::Unavailable
-            })?;
         }
         let action = if locked {
             "citizen.lock"

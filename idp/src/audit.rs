@@ -12,10 +12,10 @@
 //!
 //! Writes are group-committed: [`AuditLog::record`] hands the event to one writer task per
 //! node, which chains and inserts whatever has queued up in one transaction and then answers
-//! every caller. So a busy token endpoint pays one database round trip per batch, not per
+//! every caller. So a busy token endpoint pays one database transaction per batch, not per
 //! event, and a caller's event is durable when `record` returns. Nodes sharing PostgreSQL
-//! append to one chain: a node that finds the head moved (a conflicting sequence number)
-//! re-reads it and chains again.
+//! append to one chain: each batch reads the head and chains onto it inside its transaction,
+//! under an advisory lock, so appends of all nodes are serialised and none is lost.
 //!
 //! Events never carry registry numbers, codes, secrets or tokens: citizens are named by their
 //! internal id, and details are chosen by the caller from non-secret facts.
@@ -39,7 +39,7 @@ use crate::secrets::{Purpose, Secrets};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// The most events chained and inserted in one transaction.
 const MAX_BATCH: usize = 256;
-/// How many times a batch is chained again after another node moved the head.
+/// How many times a refused batch is tried again.
 const MAX_RETRIES: usize = 5;
 
 /// What happened.
@@ -209,14 +209,17 @@ pub struct AuditFilter {
     pub kind: Option<EventKind>,
 }
 
+/// Chains a batch onto a head `(seq, hash)` (`(0, GENESIS)` for an empty trail).
+pub type Chainer<'a> = &'a (dyn Fn(i64, &str) -> Vec<AuditEvent> + Send + Sync);
+
 /// The durable side of the trail: one implementation per database.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
-    /// The last event's sequence number and hash, if any.
-    async fn head(&self) -> Result<Option<(i64, String)>, StorageError>;
-    /// Inserts a chained batch in one transaction; fails without writing anything when a
-    /// sequence number is taken (another node appended first).
-    async fn insert(&self, events: &[AuditEvent]) -> Result<(), StorageError>;
+    /// Appends a batch in one transaction: reads the head with appends of every node held
+    /// off (PostgreSQL: an advisory transaction lock; SQLite: one writer), chains the batch
+    /// onto it with `chain`, inserts it, and returns what was inserted. Nothing is written
+    /// when it fails.
+    async fn append(&self, chain: Chainer<'_>) -> Result<Vec<AuditEvent>, StorageError>;
     /// Events matching `filter` with `seq > after`, oldest first, at most `limit`.
     async fn page(
         &self,
@@ -277,7 +280,7 @@ impl AuditLog {
             store: store.clone(),
             secrets: secrets.clone(),
             clock,
-            head: None,
+            last: None,
         };
         tokio::spawn(writer.run(incoming));
         Self {
@@ -373,19 +376,20 @@ impl AuditLog {
     }
 }
 
-/// The keyed hash of an event: every field but `hash`, each on its own line.
+/// The keyed hash of an event: every field but `hash`, as one JSON array (quoted and escaped,
+/// absent ones `null`), so no two different events hash the same text.
 pub fn chain_hash(secrets: &Secrets, event: &AuditEvent) -> String {
-    let text = format!(
-        "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+    let text = serde_json::json!([
         event.prev_hash,
         event.seq,
-        event.at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+        event.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
         event.kind,
         event.actor,
-        event.citizen_id.map(|c| c.to_string()).unwrap_or_default(),
-        event.client_id.as_deref().unwrap_or_default(),
+        event.citizen_id.map(|c| c.to_string()),
+        event.client_id,
         event.detail,
-    );
+    ])
+    .to_string();
     hex(&secrets.keyed_hash(Purpose::AuditChain, text.as_bytes()))
 }
 
@@ -402,8 +406,8 @@ struct Writer {
     store: Arc<dyn AuditStore>,
     secrets: Secrets,
     clock: Arc<dyn Clock>,
-    /// The head as this node last knew it.
-    head: Option<(i64, String)>,
+    /// The last event this node wrote: a head found behind it means events were removed.
+    last: Option<(i64, String)>,
 }
 
 impl Writer {
@@ -434,26 +438,42 @@ impl Writer {
     }
 
     async fn commit(&mut self, events: &[NewEvent]) -> Result<Vec<AuditEvent>, StorageError> {
+        let truncated = std::sync::atomic::AtomicBool::new(false);
+        let last = self.last.clone();
+        let chain = |seq: i64, prev: &str| {
+            // The head went back below what this node wrote, or changed under it: the tail
+            // of the trail was removed or replaced. Chaining on would hide that.
+            let behind = last
+                .as_ref()
+                .is_some_and(|(s, h)| seq < *s || (seq == *s && prev != h));
+            if behind {
+                truncated.store(true, std::sync::atomic::Ordering::SeqCst);
+                return Vec::new();
+            }
+            self.chain((seq, prev.to_owned()), events)
+        };
         let mut attempt = 0;
         loop {
-            let head = match self.head.clone() {
-                Some(head) => head,
-                None => self.store.head().await?.unwrap_or((0, GENESIS.to_owned())),
-            };
-            let chained = self.chain(head, events);
-            match self.store.insert(&chained).await {
-                Ok(()) => {
-                    self.head = chained.last().map(|e| (e.seq, e.hash.clone()));
+            match self.store.append(&chain).await {
+                Ok(_) if truncated.load(std::sync::atomic::Ordering::SeqCst) => {
+                    tracing::error!("the audit trail's head is behind what this node wrote");
+                    return Err(StorageError::Corrupt(
+                        "the audit trail lost events this node wrote; nothing more is appended"
+                            .to_owned(),
+                    ));
+                }
+                Ok(chained) => {
+                    if let Some(event) = chained.last() {
+                        self.last = Some((event.seq, event.hash.clone()));
+                    }
                     return Ok(chained);
                 }
-                Err(error) => {
-                    // Another node may have appended: read the head again and re-chain.
-                    self.head = None;
+                // SQLite refuses a write while another process (the CLI) writes: try again.
+                Err(error) if attempt < MAX_RETRIES && !error.is_unavailable() => {
                     attempt += 1;
-                    if attempt >= MAX_RETRIES || error.is_unavailable() {
-                        return Err(error);
-                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt as u64)).await;
                 }
+                Err(error) => return Err(error),
             }
         }
     }
@@ -510,7 +530,7 @@ mod tests {
             hash: String::new(),
         };
         let original = chain_hash(&secrets, &event);
-        let changes: [fn(&mut AuditEvent); 8] = [
+        let changes: [fn(&mut AuditEvent); 10] = [
             |e| e.seq = 2,
             |e| e.at += chrono::Duration::microseconds(1),
             |e| e.kind = "login.failed".into(),
@@ -519,6 +539,12 @@ mod tests {
             |e| e.client_id = Some("svd".into()),
             |e| e.detail = r#"{"a":1}"#.into(),
             |e| e.prev_hash = "1".repeat(64),
+            // Moving text from one field to the next is a different event too.
+            |e| {
+                e.actor = "system\nsvc".into();
+                e.client_id = None;
+            },
+            |e| e.client_id = Some(String::new()),
         ];
         for change in changes {
             let mut changed = event.clone();

@@ -385,7 +385,18 @@ async fn audit_cli(
         secrets,
         std::sync::Arc::new(idp::clock::SystemClock),
     );
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    // Only a plain user name goes into the trail.
+    let user: String = std::env::var("USER")
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+        .take(32)
+        .collect();
+    let user = if user.is_empty() {
+        "unknown".to_owned()
+    } else {
+        user
+    };
     audit
         .record(event(Actor::Admin(format!("cli:{user}"))))
         .await

@@ -59,5 +59,6 @@ pub mod secrets;
 pub mod server;
 pub mod sessions;
 pub mod sms;
+pub mod statistics;
 pub mod telemetry;
 pub mod tokens;

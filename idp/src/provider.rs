@@ -80,6 +80,8 @@ pub struct Provider {
     pub http: reqwest::Client,
     /// The audit trail.
     pub audit: Arc<AuditLog>,
+    /// The dashboard's counters.
+    pub statistics: crate::statistics::Statistics,
 }
 
 /// A response to send to the client's redirect URI (RFC 6749 4.1.2, RFC 9207).
@@ -684,14 +686,17 @@ impl Provider {
             Checked::Valid => None,
             Checked::Wrong { remaining } => {
                 self.audit.note(failure("wrong_code")).await;
+                self.statistics.failure("wrong_code").await;
                 Some(Message::WrongCode { remaining })
             }
             Checked::Expired => {
                 self.audit.note(failure("code_expired")).await;
+                self.statistics.failure("code_expired").await;
                 Some(Message::CodeExpired)
             }
             Checked::TooManyAttempts => {
                 self.audit.note(failure("too_many_attempts")).await;
+                self.statistics.failure("too_many_attempts").await;
                 self.logins.finish(&tx.id).await.map_err(unavailable)?;
                 return Err(LoginFailure::TooManyAttempts);
             }
@@ -709,6 +714,7 @@ impl Provider {
         let Some(citizen) = citizen else {
             if message.is_none() {
                 self.audit.note(failure("citizen_may_not_log_in")).await;
+                self.statistics.failure("citizen_may_not_log_in").await;
             }
             return Ok(PageStep::Show {
                 tx: Box::new(tx),

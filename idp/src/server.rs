@@ -216,7 +216,9 @@ pub async fn build_provider(
     let clients: Arc<dyn crate::clients::ClientRegistry> = Arc::new(
         crate::clients::CachedRegistry::new(Arc::new(database.clients()), Duration::from_secs(5)),
     );
+    let statistics = crate::statistics::Statistics::new(store.clone(), clock.clone());
     Ok(Provider {
+        statistics,
         settings: Settings {
             issuer: config.issuer.clone(),
             lifetimes,
@@ -259,8 +261,8 @@ pub async fn build_provider(
     })
 }
 
-/// The admin plane of a node: its administrators, the uncached client registry, the node's
-/// keys and audit trail.
+/// The admin plane of a node: its administrators, the node's (cached) client registry and
+/// citizen directory, keys, sessions and audit trail.
 pub fn admin_plane(node: &Node) -> crate::admin_plane::AdminPlane {
     crate::admin_plane::AdminPlane {
         admins: crate::admins::Admins::new(

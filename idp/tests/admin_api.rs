@@ -911,7 +911,155 @@ async fn a_locked_citizen_loses_every_session_and_cannot_log_in_until_unlocked(s
     );
 }
 
+async fn ending_a_citizens_sessions_ends_single_sign_on_everywhere(server: TestServer) {
+    const RP: &str = "https://rp.example/cb";
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let (client, _) = confidential_client("rp-end", RP);
+    server.register(&client).await;
+    let browser = Browser::new();
+    let (_, challenge) = pkce();
+    let authorize = authorize_url(&server, "rp-end", RP, &challenge, &[]);
+    log_in(&server, &browser, &authorize).await;
+    let sso = browser.get(&authorize).await;
+    assert!(
+        sso.location.as_deref().unwrap().starts_with(RP),
+        "single sign-on before: {:?}",
+        sso.location
+    );
+    let lookup = json!({"registry_number": CITIZEN.0, "reason": "lost phone reported"});
+    let found = call(
+        &server,
+        "POST",
+        "/api/v1/citizens/lookup",
+        Some(&admin),
+        Some(lookup),
+    )
+    .await;
+    let id = found.body["citizen_id"].as_str().unwrap().to_owned();
+    let ended = call(
+        &server,
+        "POST",
+        &format!("/api/v1/citizens/{id}/sessions/end"),
+        Some(&admin),
+        Some(json!({"reason": "lost phone reported"})),
+    )
+    .await;
+    assert_eq!(ended.status, 204, "{}", ended.body);
+    let after = browser.get(&authorize).await;
+    assert!(
+        after.location.as_deref().unwrap().starts_with("/login/"),
+        "the citizen must authenticate again: {:?}",
+        after.location
+    );
+    let still = call(
+        &server,
+        "POST",
+        "/api/v1/citizens/lookup",
+        Some(&admin),
+        Some(json!({"registry_number": CITIZEN.0, "reason": "check status"})),
+    )
+    .await;
+    assert_eq!(
+        still.body["status"], "active",
+        "ending sessions does not lock"
+    );
+}
+
+async fn a_client_holding_the_national_id_is_changed_by_security_admins_only(server: TestServer) {
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let manager = token(&server, "saraa", Role::ClientManager).await;
+    call(
+        &server,
+        "POST",
+        "/api/v1/clients",
+        Some(&admin),
+        Some(registration("land")),
+    )
+    .await;
+    call(
+        &server,
+        "POST",
+        "/api/v1/clients/land/restricted-scopes/national_id/grant",
+        Some(&admin),
+        Some(json!({"reason": "land registration law"})),
+    )
+    .await;
+    let mut hijack = registration("land");
+    hijack.as_object_mut().unwrap().remove("client_id");
+    hijack["redirect_uris"] = json!(["https://attacker.example/cb"]);
+    hijack["scopes"] = json!(["openid", "national_id"]);
+    hijack["skip_consent"] = json!(true);
+    let refused = [
+        call(
+            &server,
+            "PUT",
+            "/api/v1/clients/land",
+            Some(&manager),
+            Some(hijack.clone()),
+        )
+        .await,
+        call(
+            &server,
+            "POST",
+            "/api/v1/clients/land/secret",
+            Some(&manager),
+            Some(json!({"grace_seconds": 0})),
+        )
+        .await,
+        call(
+            &server,
+            "DELETE",
+            "/api/v1/clients/land",
+            Some(&manager),
+            None,
+        )
+        .await,
+    ];
+    for answer in &refused {
+        assert_problem(answer, 403, None);
+    }
+    let unchanged = call(&server, "GET", "/api/v1/clients/land", Some(&manager), None).await;
+    assert_eq!(
+        unchanged.body["redirect_uris"],
+        json!(["https://benefits.example/callback"])
+    );
+    // Disabling only takes power away: a client manager may.
+    let disabled = call(
+        &server,
+        "POST",
+        "/api/v1/clients/land/disable",
+        Some(&manager),
+        None,
+    )
+    .await;
+    assert_eq!(disabled.body["enabled"], false);
+    let reenable = call(
+        &server,
+        "POST",
+        "/api/v1/clients/land/enable",
+        Some(&manager),
+        None,
+    )
+    .await;
+    assert_problem(&reenable, 403, None);
+    let by_admin = call(
+        &server,
+        "PUT",
+        "/api/v1/clients/land",
+        Some(&admin),
+        Some(hijack),
+    )
+    .await;
+    assert_eq!(by_admin.status, 200, "{}", by_admin.body);
+    assert_eq!(
+        by_admin.body["client"]["enabled"], false,
+        "a settings change never re-enables"
+    );
+}
+
 on_both_backends!(
+    ending_a_citizens_sessions_ends_single_sign_on_everywhere,
+    a_client_holding_the_national_id_is_changed_by_security_admins_only,
     a_locked_citizen_loses_every_session_and_cannot_log_in_until_unlocked,
     the_restricted_scope_is_granted_with_a_reason_by_a_security_admin_only,
     the_audit_trail_exports_as_ndjson_that_chains,

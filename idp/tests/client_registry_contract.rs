@@ -117,6 +117,22 @@ async fn a_change_from_a_stale_revision_is_refused_and_nothing_lost(db: Database
         "the refused change wrote nothing"
     );
     assert_eq!(stored.revision, first.revision + 1);
+    // A disable is a change too: a copy read before it cannot undo it.
+    let before_disable = stored.clone();
+    assert!(registry.set_enabled(&stored.id, false).await.unwrap());
+    let mut stale = before_disable;
+    stale.name_en = "Stale".to_owned();
+    assert!(!registry.replace(&stale).await.unwrap());
+    let now = registry.find(&stored.id).await.unwrap().unwrap();
+    assert!(!now.enabled, "still disabled");
+    let mut fresh = now.clone();
+    fresh.name_en = "Fresh".to_owned();
+    fresh.enabled = true;
+    assert!(registry.replace(&fresh).await.unwrap());
+    assert!(
+        !registry.find(&stored.id).await.unwrap().unwrap().enabled,
+        "a settings change never re-enables"
+    );
     let mut gone = stored.clone();
     registry.delete(&gone.id).await.unwrap();
     gone.name_en = "x".to_owned();

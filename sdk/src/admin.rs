@@ -175,7 +175,7 @@ pub struct ClientInput {
 }
 
 /// A client with its secret, when one was just made.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreatedClient {
     /// The registration.
     pub client: ClientView,
@@ -193,7 +193,7 @@ pub struct ClientPage {
 }
 
 /// A new secret.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RotatedSecret {
     /// The new secret, shown this once.
     pub client_secret: String,
@@ -215,7 +215,7 @@ pub struct ScopeView {
 }
 
 /// A citizen as administrators see them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CitizenView {
     /// DAN's internal id.
     pub citizen_id: String,
@@ -665,5 +665,36 @@ impl AdminClient {
     pub async fn verify_audit(&self) -> Result<ChainReportView, AdminError> {
         self.call(reqwest::Method::GET, "/audit/verify", &[], None)
             .await
+    }
+}
+
+impl std::fmt::Debug for CreatedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedClient")
+            .field("client", &self.client)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RotatedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedSecret")
+            .field("client_secret", &"[redacted]")
+            .field("previous_valid_until", &self.previous_valid_until)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CitizenView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CitizenView")
+            .field("citizen_id", &self.citizen_id)
+            .field("registry_number", &"[redacted]")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
     }
 }

@@ -3,9 +3,12 @@
 
 use async_trait::async_trait;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue, DatabaseConnection, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ActiveValue, ConnectionTrait, DatabaseConnection, DbBackend, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
 
-use crate::audit::{AuditEvent, AuditFilter, AuditStore};
+use crate::audit::{AuditEvent, AuditFilter, AuditStore, Chainer, GENESIS};
 use crate::database::StorageError;
 
 /// sea-orm entity of `audit_events`.
@@ -75,52 +78,38 @@ fn from_row(row: Model) -> AuditEvent {
 
 #[async_trait]
 impl AuditStore for SqlAuditStore {
-    async fn head(&self) -> Result<Option<(i64, String)>, StorageError> {
-        let last = Entity::find()
-            .order_by_desc(Column::Seq)
-            .limit(1)
-            .one(&self.db)
-            .await?;
-        Ok(last.map(|row| (row.seq, row.hash)))
-    }
-
-    async fn insert(&self, events: &[AuditEvent]) -> Result<(), StorageError> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let rows = events.iter().map(|e| entity::ActiveModel {
-            seq: ActiveValue::Set(e.seq),
-            at: ActiveValue::Set(e.at),
-            kind: ActiveValue::Set(e.kind.clone()),
-            actor: ActiveValue::Set(e.actor.clone()),
-            citizen_id: ActiveValue::Set(e.citizen_id),
-            client_id: ActiveValue::Set(e.client_id.clone()),
-            detail: ActiveValue::Set(e.detail.clone()),
-            prev_hash: ActiveValue::Set(e.prev_hash.clone()),
-            hash: ActiveValue::Set(e.hash.clone()),
-        });
+    async fn append(&self, chain: Chainer<'_>) -> Result<Vec<AuditEvent>, StorageError> {
         let txn = self.db.begin().await?;
-        // The first event must follow the current head exactly: the primary key refuses a
-        // taken sequence number, and this refuses a batch chained on a head that moved.
-        let first = &events[0];
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            // Every node's appends wait here in turn: the head read below is the head.
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(7401)")
+                .await?;
+        }
         let head = Entity::find()
             .order_by_desc(Column::Seq)
             .limit(1)
             .one(&txn)
             .await?;
-        let follows = match &head {
-            Some(row) => row.seq + 1 == first.seq && row.hash == first.prev_hash,
-            None => first.seq == 1,
+        let events = match &head {
+            Some(row) => chain(row.seq, &row.hash),
+            None => chain(0, GENESIS),
         };
-        if !follows {
-            txn.rollback().await?;
-            return Err(StorageError::Rejected(
-                "the audit chain's head moved".into(),
-            ));
+        if !events.is_empty() {
+            let rows = events.iter().map(|e| entity::ActiveModel {
+                seq: ActiveValue::Set(e.seq),
+                at: ActiveValue::Set(e.at),
+                kind: ActiveValue::Set(e.kind.clone()),
+                actor: ActiveValue::Set(e.actor.clone()),
+                citizen_id: ActiveValue::Set(e.citizen_id),
+                client_id: ActiveValue::Set(e.client_id.clone()),
+                detail: ActiveValue::Set(e.detail.clone()),
+                prev_hash: ActiveValue::Set(e.prev_hash.clone()),
+                hash: ActiveValue::Set(e.hash.clone()),
+            });
+            Entity::insert_many(rows).exec(&txn).await?;
         }
-        Entity::insert_many(rows).exec(&txn).await?;
         txn.commit().await?;
-        Ok(())
+        Ok(events)
     }
 
     async fn page(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ActiveValue, QueryOrder};
 
 use crate::clients::{Client, ClientId, ClientRegistry};
@@ -120,9 +121,11 @@ impl ClientRegistry for SqlClientRegistry {
     }
 
     async fn set_enabled(&self, id: &ClientId, enabled: bool) -> Result<bool, StorageError> {
+        // A new revision: a change made from a copy read before this one is refused.
         let result = Entity::update_many()
             .col_expr(Column::Enabled, Expr::value(enabled))
             .col_expr(Column::UpdatedAt, Expr::value(self.clock.now()))
+            .col_expr(Column::Revision, Expr::col(Column::Revision).add(1))
             .filter(Column::Id.eq(id.as_str()))
             .exec(&self.db)
             .await?;
@@ -138,9 +141,9 @@ impl ClientRegistry for SqlClientRegistry {
         let registration =
             serde_json::to_value(client).map_err(|e| StorageError::Rejected(e.to_string()))?;
         // One statement, conditional on the revision: a concurrent change makes it a no-op.
+        // `enabled` is left to `set_enabled`: a settings change never re-enables a client.
         let result = Entity::update_many()
             .col_expr(Column::Registration, Expr::value(registration))
-            .col_expr(Column::Enabled, Expr::value(client.enabled))
             .col_expr(Column::UpdatedAt, Expr::value(self.clock.now()))
             .col_expr(Column::Revision, Expr::value(client.revision + 1))
             .filter(Column::Id.eq(client.id.as_str()))

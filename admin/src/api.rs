@@ -15,7 +15,7 @@ use crate::AdminBackend;
 use crate::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenLookup, CitizenView, ClientInput, ClientPage,
     ClientSettings, ClientView, CreatedClient, KeyView, Me, Reason, RotatedSecret, ScopeView,
-    SecretRotation,
+    SecretRotation, StatisticsView,
 };
 use crate::problem::{AdminFailure, Failure};
 use crate::roles::{Permission, Principal};
@@ -42,6 +42,8 @@ enum Tag {
     Citizens,
     /// The audit trail. Roles: security-admin and auditor.
     Audit,
+    /// The dashboard's figures. Roles: security-admin and auditor.
+    Statistics,
 }
 
 /// 201 with the created client.
@@ -566,6 +568,19 @@ impl AdminApi {
         self.done(&who, "audit.export", None, exported)
             .await
             .map(|(text, next)| Export::Events(PlainText(text), next))
+    }
+
+    /// Logins per hour by method and by level, failures by reason, sessions started within
+    /// the session lifetime and the busiest e-services today: the last 24 hours.
+    #[oai(path = "/statistics", method = "get", tag = "Tag::Statistics")]
+    async fn statistics(&self, token: AdminToken) -> Answer<Json<StatisticsView>> {
+        let who = self
+            .authorize(&token, Permission::ReadAudit, "statistics.read")
+            .await?;
+        let figures = self.backend.statistics().await;
+        self.done(&who, "statistics.read", None, figures)
+            .await
+            .map(Json)
     }
 
     /// Walks the whole audit chain and reports the first event that does not match.

@@ -28,7 +28,7 @@ use poem_openapi::OpenApiService;
 
 use self::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage, ClientSettings,
-    ClientView, CreatedClient, KeyView, RotatedSecret, ScopeView,
+    ClientView, CreatedClient, KeyView, RotatedSecret, ScopeView, StatisticsView,
 };
 use self::problem::{AdminFailure, Problem};
 use self::roles::Principal;
@@ -115,6 +115,9 @@ pub trait AdminBackend: Send + Sync {
     async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure>;
     /// Rotates one algorithm's key now; returns the keys afterwards.
     async fn rotate_key(&self, algorithm: &str) -> Result<Vec<KeyView>, AdminFailure>;
+
+    /// The dashboard's figures for the last 24 hours.
+    async fn statistics(&self) -> Result<StatisticsView, AdminFailure>;
 
     /// Audit events after the cursor `after`, oldest first.
     async fn audit_events(
@@ -369,6 +372,9 @@ impl AdminBackend for NoBackend {
         Err(AdminFailure::Unavailable)
     }
     async fn verify_audit(&self) -> Result<ChainReportView, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn statistics(&self) -> Result<StatisticsView, AdminFailure> {
         Err(AdminFailure::Unavailable)
     }
 }

@@ -350,3 +350,36 @@ impl std::fmt::Debug for CitizenLookup {
             .finish()
     }
 }
+
+/// A named count.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct Count {
+    /// What is counted (a method, level, reason or client id).
+    pub name: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// One hour of logins.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct HourView {
+    /// The hour's start (RFC 3339).
+    pub hour: String,
+    /// Logins by method (`sms`, `totp`, `passkey`, `digital_id`).
+    pub logins_by_method: Vec<Count>,
+    /// Logins by level (`low`, `substantial`, `high`).
+    pub logins_by_level: Vec<Count>,
+    /// Failed authentication steps by reason.
+    pub failures_by_reason: Vec<Count>,
+}
+
+/// The dashboard's figures for the last 24 hours.
+#[derive(Clone, Debug, PartialEq, Object)]
+pub struct StatisticsView {
+    /// Oldest hour first, the current one last.
+    pub hours: Vec<HourView>,
+    /// Sessions started within the session lifetime: an upper bound of those alive.
+    pub recent_sessions: u64,
+    /// The e-services with the most logins today (UTC), at most 10.
+    pub top_clients: Vec<Count>,
+}

@@ -9,7 +9,8 @@ use chrono::SecondsFormat;
 use dan_admin::AdminBackend;
 use dan_admin::model::{
     AuditEventView, AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage,
-    ClientSettings, ClientView, CreatedClient, KeyView, RotatedSecret, ScopeView,
+    ClientSettings, ClientView, Count, CreatedClient, HourView, KeyView, RotatedSecret, ScopeView,
+    StatisticsView,
 };
 use dan_admin::problem::AdminFailure;
 use dan_admin::roles::Principal;
@@ -28,6 +29,7 @@ use crate::jose::Algorithm;
 use crate::keys::KeyRing;
 use crate::otp::mask_phone;
 use crate::sessions::Sessions;
+use crate::statistics::Statistics;
 
 /// The scope that releases the registry number: granted only through its own operation,
 /// with a reason, never at registration.
@@ -51,6 +53,10 @@ pub struct AdminPlane {
     pub citizens: Arc<dyn CitizenDirectory>,
     /// SSO sessions, to end them.
     pub sessions: Sessions,
+    /// The dashboard's counters.
+    pub statistics: Statistics,
+    /// How long a session may live (for the dashboard's recent sessions).
+    pub session_lifetime: std::time::Duration,
 }
 
 fn citizen_view(citizen: &Citizen) -> CitizenView {
@@ -642,6 +648,41 @@ impl AdminBackend for AdminPlane {
         Ok(AuditPage {
             items: events.into_iter().map(event_view).collect(),
             next_cursor,
+        })
+    }
+
+    async fn statistics(&self) -> Result<StatisticsView, AdminFailure> {
+        let clients: Vec<String> = self
+            .clients
+            .list()
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(|c| c.id.as_str().to_owned())
+            .collect();
+        let figures = self
+            .statistics
+            .dashboard(&clients, self.session_lifetime)
+            .await;
+        let counts = |pairs: Vec<(String, u64)>| {
+            pairs
+                .into_iter()
+                .map(|(name, count)| Count { name, count })
+                .collect()
+        };
+        Ok(StatisticsView {
+            hours: figures
+                .hours
+                .into_iter()
+                .map(|h| HourView {
+                    hour: h.hour.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    logins_by_method: counts(h.by_method),
+                    logins_by_level: counts(h.by_level),
+                    failures_by_reason: counts(h.failures),
+                })
+                .collect(),
+            recent_sessions: figures.recent_sessions,
+            top_clients: counts(figures.top_clients),
         })
     }
 

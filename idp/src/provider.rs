@@ -741,6 +741,9 @@ impl Provider {
                 .detail("acr", SMS_ACR),
             )
             .await;
+        self.statistics
+            .login("sms", SMS_ACR, client.id.as_str())
+            .await;
         if let Some(previous) = previous_session {
             self.end_session(previous).await.map_err(unavailable)?;
         }

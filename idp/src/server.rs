@@ -281,6 +281,8 @@ pub fn admin_plane(node: &Node) -> crate::admin_plane::AdminPlane {
             node.provider.clock.clone(),
             node.provider.settings.lifetimes.session,
         ),
+        statistics: node.provider.statistics.clone(),
+        session_lifetime: node.provider.settings.lifetimes.session,
     }
 }
 

@@ -1057,7 +1057,57 @@ async fn a_client_holding_the_national_id_is_changed_by_security_admins_only(ser
     );
 }
 
+async fn the_dashboard_counts_logins_failures_sessions_and_clients(server: TestServer) {
+    const RP: &str = "https://rp.example/cb";
+    let auditor = token(&server, "bold", Role::Auditor).await;
+    let manager = token(&server, "saraa", Role::ClientManager).await;
+    let (client, _) = confidential_client("rp-stats", RP);
+    server.register(&client).await;
+    let browser = Browser::new();
+    let (_, challenge) = pkce();
+    let page = support::server::LoginPage::open(
+        &server,
+        &browser,
+        &authorize_url(&server, "rp-stats", RP, &challenge, &[]),
+    )
+    .await;
+    let code = page.code_for_citizen(&server, &browser).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    page.post(&browser, "code", &[("code", wrong)]).await;
+    let entered = page.post(&browser, "code", &[("code", &code)]).await;
+    assert_eq!(entered.status, 303);
+
+    let refused = call(&server, "GET", "/api/v1/statistics", Some(&manager), None).await;
+    assert_problem(&refused, 403, None);
+    let figures = call(&server, "GET", "/api/v1/statistics", Some(&auditor), None).await;
+    assert_eq!(figures.status, 200, "{}", figures.body);
+    let hours = figures.body["hours"].as_array().unwrap();
+    assert_eq!(hours.len(), 24);
+    let now = hours.last().unwrap();
+    let count = |list: &Value, name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["count"].as_u64().unwrap())
+    };
+    assert_eq!(count(&now["logins_by_method"], "sms"), Some(1), "{now}");
+    assert_eq!(count(&now["logins_by_level"], "low"), Some(1));
+    assert_eq!(count(&now["failures_by_reason"], "wrong_code"), Some(1));
+    let earlier: u64 = hours[..23]
+        .iter()
+        .map(|h| count(&h["logins_by_method"], "sms").unwrap())
+        .sum();
+    assert_eq!(earlier, 0, "only this hour has logins");
+    assert_eq!(figures.body["recent_sessions"], 1);
+    assert_eq!(
+        figures.body["top_clients"],
+        json!([{"name": "rp-stats", "count": 1}])
+    );
+}
+
 on_both_backends!(
+    the_dashboard_counts_logins_failures_sessions_and_clients,
     ending_a_citizens_sessions_ends_single_sign_on_everywhere,
     a_client_holding_the_national_id_is_changed_by_security_admins_only,
     a_locked_citizen_loses_every_session_and_cannot_log_in_until_unlocked,

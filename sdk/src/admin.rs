@@ -33,7 +33,7 @@ use serde_json::Value;
 use crate::http::{Fetch, read_capped};
 
 /// Every operation of the admin API, as `(method, path)` under `/api/v1`.
-pub const OPERATIONS: [(&str, &str); 21] = [
+pub const OPERATIONS: [(&str, &str); 22] = [
     ("get", "/me"),
     ("get", "/clients"),
     ("post", "/clients"),
@@ -61,6 +61,7 @@ pub const OPERATIONS: [(&str, &str); 21] = [
     ("get", "/audit/events"),
     ("get", "/audit/export"),
     ("get", "/audit/verify"),
+    ("get", "/statistics"),
 ];
 
 /// The largest answer read (an export is read whole: 100 000 events at most).
@@ -324,6 +325,39 @@ pub struct ChainReportView {
     pub reason: Option<String>,
     /// The head hash.
     pub head: Option<String>,
+}
+
+/// A named count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Count {
+    /// What is counted.
+    pub name: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// One hour of logins.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HourView {
+    /// The hour's start.
+    pub hour: String,
+    /// Logins by method.
+    pub logins_by_method: Vec<Count>,
+    /// Logins by level.
+    pub logins_by_level: Vec<Count>,
+    /// Failures by reason.
+    pub failures_by_reason: Vec<Count>,
+}
+
+/// The dashboard's figures for the last 24 hours.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatisticsView {
+    /// Oldest hour first.
+    pub hours: Vec<HourView>,
+    /// Sessions started within the session lifetime.
+    pub recent_sessions: u64,
+    /// The busiest e-services today.
+    pub top_clients: Vec<Count>,
 }
 
 /// Who the token acts for.
@@ -659,6 +693,12 @@ impl AdminClient {
         let text = String::from_utf8(bytes)
             .map_err(|_| AdminError::BadResponse("the export is not UTF-8".into()))?;
         Ok((text, next))
+    }
+
+    /// `GET /statistics`.
+    pub async fn statistics(&self) -> Result<StatisticsView, AdminError> {
+        self.call(reqwest::Method::GET, "/statistics", &[], None)
+            .await
     }
 
     /// `GET /audit/verify`.

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use dan_sdk::admin::{
     AuditEventView, AuditPage, ChainReportView, CitizenView, ClientInput, ClientPage,
-    ClientSettings, ClientView, CreatedClient, KeyView, Me, OPERATIONS, Problem, RotatedSecret,
-    ScopeView,
+    ClientSettings, ClientView, Count, CreatedClient, HourView, KeyView, Me, OPERATIONS, Problem,
+    RotatedSecret, ScopeView, StatisticsView,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -138,6 +138,30 @@ fn each_type_has_exactly_the_properties_of_its_schema() {
             }),
         ),
         ("AuditEventView", keys(&event)),
+        (
+            "Count",
+            keys(&Count {
+                name: String::new(),
+                count: 0,
+            }),
+        ),
+        (
+            "HourView",
+            keys(&HourView {
+                hour: String::new(),
+                logins_by_method: vec![],
+                logins_by_level: vec![],
+                failures_by_reason: vec![],
+            }),
+        ),
+        (
+            "StatisticsView",
+            keys(&StatisticsView {
+                hours: vec![],
+                recent_sessions: 0,
+                top_clients: vec![],
+            }),
+        ),
         (
             "CitizenView",
             keys(&CitizenView {

@@ -138,6 +138,27 @@ async fn administered_end_to_end(backend: Backend) {
     let report = admin.verify_audit().await.unwrap();
     assert!(report.intact, "{report:?}");
 
+    // Off-boarding: the token is listed (never shown again), and disabling the account
+    // refuses it at once.
+    let listed = deployment
+        .cli(&["admin", "tokens", "--name", "dorj", "--json"])
+        .await;
+    assert!(listed.status.success());
+    let tokens: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(tokens[0]["id"], printed["token_id"]);
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains(token));
+    let disabled = deployment
+        .cli(&["admin", "disable", "--name", "dorj"])
+        .await;
+    assert!(disabled.status.success());
+    let refused = admin.me().await.unwrap_err();
+    assert!(
+        matches!(&refused, AdminError::Problem(p) if p.status == 401),
+        "{refused:?}"
+    );
+    deployment.cli(&["admin", "enable", "--name", "dorj"]).await;
+    assert_eq!(admin.me().await.unwrap().name, "dorj");
+
     // A row changed directly in the database is reported.
     let tampered = deployment.sql(
         "UPDATE audit_events SET detail = '{\"method\":\"passkey\"}' \

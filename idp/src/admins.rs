@@ -104,6 +104,10 @@ pub trait AdminStore: Send + Sync {
     async fn token(&self, digest: &str) -> Result<Option<TokenRecord>, StorageError>;
     /// Marks a token revoked; `false` when there is no such live token.
     async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StorageError>;
+    /// Enables or disables an account; `false` when there is no such account.
+    async fn set_enabled(&self, name: &str, enabled: bool) -> Result<bool, StorageError>;
+    /// The tokens of an account, newest first.
+    async fn tokens(&self, name: &str) -> Result<Vec<TokenRecord>, StorageError>;
 }
 
 /// Administrators and their tokens.
@@ -218,6 +222,23 @@ impl Admins {
     /// Revokes a token by its public id.
     pub async fn revoke_token(&self, id: &str) -> Result<bool, AdminError> {
         Ok(self.store.revoke_token(id, self.clock.now()).await?)
+    }
+
+    /// Disables (every token refused at once) or enables an account.
+    pub async fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), AdminError> {
+        if self.store.set_enabled(name, enabled).await? {
+            Ok(())
+        } else {
+            Err(AdminError::NotFound)
+        }
+    }
+
+    /// The tokens of an account (never the tokens themselves), newest first.
+    pub async fn tokens(&self, name: &str) -> Result<Vec<TokenRecord>, AdminError> {
+        if self.store.account(name).await?.is_none() {
+            return Err(AdminError::NotFound);
+        }
+        Ok(self.store.tokens(name).await?)
     }
 
     /// Every account.

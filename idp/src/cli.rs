@@ -104,6 +104,27 @@ enum AdminCommand {
         #[arg(long)]
         id: String,
     },
+    /// Disable an administrator: every token of theirs is refused at once.
+    Disable {
+        /// Account name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Enable an administrator again.
+    Enable {
+        /// Account name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List an administrator's tokens (ids, labels, expiry, revocation; never the tokens).
+    Tokens {
+        /// Account name.
+        #[arg(long)]
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the administrators.
     List {
         /// Print JSON.
@@ -614,6 +635,27 @@ async fn admin(config: &Config, command: AdminCommand) -> anyhow::Result<ExitCod
             .await?;
             println!("revoked {id}");
         }
+        AdminCommand::Disable { name } => {
+            set_admin_enabled(config, &database, &admins, &name, false).await?;
+        }
+        AdminCommand::Enable { name } => {
+            set_admin_enabled(config, &database, &admins, &name, true).await?;
+        }
+        AdminCommand::Tokens { name, json } => {
+            let tokens = admins.tokens(&name).await?;
+            if json {
+                println!("{}", serde_json::to_string(&tokens)?);
+            } else {
+                for t in tokens {
+                    let state = match (t.revoked_at, t.expires_at > chrono::Utc::now()) {
+                        (Some(_), _) => "revoked",
+                        (None, false) => "expired",
+                        (None, true) => "live",
+                    };
+                    println!("{}\t{}\t{state}\texpires {}", t.id, t.label, t.expires_at);
+                }
+            }
+        }
         AdminCommand::List { json } => {
             let accounts = admins.accounts().await?;
             if json {
@@ -628,6 +670,31 @@ async fn admin(config: &Config, command: AdminCommand) -> anyhow::Result<ExitCod
     }
     database.close().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn set_admin_enabled(
+    config: &Config,
+    database: &idp::database::Database,
+    admins: &idp::admins::Admins,
+    name: &str,
+    enabled: bool,
+) -> anyhow::Result<()> {
+    admins.set_enabled(name, enabled).await?;
+    audit_cli(config, database, |actor| {
+        NewEvent::new(EventKind::AdminAction, actor)
+            .detail(
+                "action",
+                if enabled {
+                    "admin.enable"
+                } else {
+                    "admin.disable"
+                },
+            )
+            .detail("admin", name)
+    })
+    .await?;
+    println!("{name} {}", if enabled { "enabled" } else { "disabled" });
+    Ok(())
 }
 
 async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<ExitCode> {

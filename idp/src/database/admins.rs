@@ -170,6 +170,26 @@ impl AdminStore for SqlAdminStore {
             .map(token_from_row))
     }
 
+    async fn set_enabled(&self, name: &str, enabled: bool) -> Result<bool, StorageError> {
+        let result = account::Entity::update_many()
+            .col_expr(account::Column::Enabled, Expr::value(enabled))
+            .filter(account::Column::Name.eq(name))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn tokens(&self, name: &str) -> Result<Vec<TokenRecord>, StorageError> {
+        Ok(token::Entity::find()
+            .filter(token::Column::AdminName.eq(name))
+            .order_by_desc(token::Column::CreatedAt)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(token_from_row)
+            .collect())
+    }
+
     async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StorageError> {
         let result = token::Entity::update_many()
             .col_expr(token::Column::RevokedAt, Expr::value(at))

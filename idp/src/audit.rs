@@ -304,6 +304,17 @@ impl AuditLog {
         }
     }
 
+    /// Queues an event without waiting for it to be written: for the high-volume
+    /// `tokens.issued`, so the token endpoint does not wait on the audit transaction. A full
+    /// queue still makes the caller wait (back-pressure, never a dropped event); what a crash
+    /// can lose is the last batch in memory.
+    pub async fn enqueue(&self, event: NewEvent) {
+        let (reply, _ignored) = oneshot::channel();
+        if self.queue.send((event, reply)).await.is_err() {
+            tracing::error!("audit event not queued: the writer has stopped");
+        }
+    }
+
     /// Records an event, and logs (without failing the caller) when it cannot: for citizen
     /// flows, whose own storage fails first when the database is down.
     pub async fn note(&self, event: NewEvent) {

@@ -195,7 +195,7 @@ async fn token_inner(
     }?;
     provider
         .audit
-        .note(
+        .enqueue(
             NewEvent::new(EventKind::TokensIssued, Actor::Client(client.id.clone()))
                 .client(&client.id)
                 .detail("grant_type", grant.as_str())

@@ -72,6 +72,17 @@ fn citizen_view(citizen: &Citizen) -> CitizenView {
     }
 }
 
+/// A reason kept in the audit trail: at least 3 printable characters besides spaces.
+fn check_reason(reason: &str) -> Result<(), AdminFailure> {
+    if reason.trim().chars().count() < 3 || reason.chars().any(char::is_control) {
+        return Err(AdminFailure::invalid(
+            "reason",
+            "a reason of at least 3 printable characters is required",
+        ));
+    }
+    Ok(())
+}
+
 /// The audit event of an action on a citizen, with its reason.
 fn citizen_event(actor: &Principal, citizen: CitizenId, action: &str, reason: &str) -> NewEvent {
     NewEvent::new(EventKind::AdminAction, Actor::Admin(actor.name.clone()))
@@ -457,12 +468,7 @@ impl AdminBackend for AdminPlane {
                 "only a restricted scope (national_id) is granted this way",
             ));
         }
-        if reason.trim().len() < 3 || reason.chars().any(char::is_control) {
-            return Err(AdminFailure::invalid(
-                "reason",
-                "a reason of at least 3 printable characters is required",
-            ));
-        }
+        check_reason(reason)?;
         let mut client = self.existing(id).await?;
         let has = client.allowed_scopes.iter().any(|s| s == scope);
         if has == granted {
@@ -509,6 +515,7 @@ impl AdminBackend for AdminPlane {
         reason: &str,
         actor: &Principal,
     ) -> Result<CitizenView, AdminFailure> {
+        check_reason(reason)?;
         let number = RegistryNumber::parse(registry_number)
             .map_err(|e| AdminFailure::invalid("registry_number", e.to_string()))?;
         let citizen = self
@@ -536,6 +543,7 @@ impl AdminBackend for AdminPlane {
         reason: &str,
         actor: &Principal,
     ) -> Result<CitizenView, AdminFailure> {
+        check_reason(reason)?;
         let citizen = self.citizen(citizen_id).await?;
         let (from, to) = if locked {
             (CitizenStatus::Active, CitizenStatus::Locked)
@@ -582,6 +590,7 @@ impl AdminBackend for AdminPlane {
         reason: &str,
         actor: &Principal,
     ) -> Result<(), AdminFailure> {
+        check_reason(reason)?;
         let citizen = self.citizen(citizen_id).await?;
         self.sessions.end_all(citizen.id.0).await.map_err(|error| {
             tracing::error!(%error, "cannot end a citizen's sessions");

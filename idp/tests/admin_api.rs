@@ -801,6 +801,15 @@ async fn a_locked_citizen_loses_every_session_and_cannot_log_in_until_unlocked(s
     )
     .await;
     assert_problem(&bad, 400, Some("registry_number"));
+    let blank = call(
+        &server,
+        "POST",
+        "/api/v1/citizens/lookup",
+        Some(&admin),
+        Some(json!({"registry_number": number, "reason": "     "})),
+    )
+    .await;
+    assert_problem(&blank, 400, Some("reason"));
     let found = call(
         &server,
         "POST",

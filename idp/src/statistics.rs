@@ -102,10 +102,13 @@ impl Statistics {
     pub async fn login(&self, method: &str, acr: &str, client: &str) {
         let now = self.clock.now();
         let hour = hour_id(now);
-        self.add(format!("m:{hour}:{method}")).await;
-        self.add(format!("l:{hour}:{acr}")).await;
-        self.add(format!("s:{hour}")).await;
-        self.add(format!("c:{}:{client}", day_id(now))).await;
+        // At once: one round trip's wait instead of four.
+        tokio::join!(
+            self.add(format!("m:{hour}:{method}")),
+            self.add(format!("l:{hour}:{acr}")),
+            self.add(format!("s:{hour}")),
+            self.add(format!("c:{}:{client}", day_id(now))),
+        );
     }
 
     /// Counts a failed authentication step.

@@ -466,6 +466,28 @@ impl AdminApi {
             .map(Json)
     }
 
+    /// Withdraws a retired key at once, before its tokens expire: it leaves the JWKS and every
+    /// token it signed stops verifying (other nodes within a minute). For a compromised key:
+    /// rotate, then withdraw. An active or next key is refused with 409.
+    #[oai(path = "/keys/:kid/withdraw", method = "post", tag = "Tag::Keys")]
+    async fn withdraw_key(
+        &self,
+        token: AdminToken,
+        kid: Path<String>,
+        reason: Json<Reason>,
+    ) -> Answer<Json<Vec<KeyView>>> {
+        let who = self
+            .authorize(&token, Permission::WriteKeys, "keys.withdraw")
+            .await?;
+        let keys = self
+            .backend
+            .withdraw_key(&kid.0, &reason.0.reason, &who)
+            .await;
+        self.done(&who, "keys.withdraw", Some(&kid.0), keys)
+            .await
+            .map(Json)
+    }
+
     /// Audit events, oldest first, a page at a time; every filter narrows the query.
     #[oai(path = "/audit/events", method = "get", tag = "Tag::Audit")]
     #[allow(clippy::too_many_arguments)]

@@ -113,6 +113,14 @@ pub trait AdminBackend: Send + Sync {
 
     /// The signing keys.
     async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure>;
+    /// Withdraws a retired key at once (its tokens stop verifying), for `reason`; returns the
+    /// keys afterwards.
+    async fn withdraw_key(
+        &self,
+        kid: &str,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<Vec<KeyView>, AdminFailure>;
     /// Rotates one algorithm's key now; returns the keys afterwards.
     async fn rotate_key(&self, algorithm: &str) -> Result<Vec<KeyView>, AdminFailure>;
 
@@ -366,6 +374,14 @@ impl AdminBackend for NoBackend {
         Err(AdminFailure::Unavailable)
     }
     async fn rotate_key(&self, _: &str) -> Result<Vec<KeyView>, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn withdraw_key(
+        &self,
+        _: &str,
+        _: &str,
+        _: &Principal,
+    ) -> Result<Vec<KeyView>, AdminFailure> {
         Err(AdminFailure::Unavailable)
     }
     async fn audit_events(&self, _: AuditQuery, _: i64, _: u32) -> Result<AuditPage, AdminFailure> {

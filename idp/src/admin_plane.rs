@@ -509,6 +509,33 @@ impl AdminBackend for AdminPlane {
         Ok(key_views(&self.keys))
     }
 
+    async fn withdraw_key(
+        &self,
+        kid: &str,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<Vec<KeyView>, AdminFailure> {
+        check_reason(reason)?;
+        let withdrawn = self.keys.withdraw(kid).await.map_err(|error| {
+            tracing::error!(%error, "key withdrawal failed");
+            AdminFailure::Unavailable
+        })?;
+        if !withdrawn {
+            return Err(AdminFailure::Conflict(
+                "only a retired key is withdrawn: rotate an active key away first".to_owned(),
+            ));
+        }
+        self.audit
+            .note(
+                NewEvent::new(EventKind::KeyChanged, Actor::Admin(actor.name.clone()))
+                    .detail("action", "withdraw")
+                    .detail("kid", kid.chars().take(64).collect::<String>())
+                    .detail("reason", reason.chars().take(500).collect::<String>()),
+            )
+            .await;
+        Ok(key_views(&self.keys))
+    }
+
     async fn lookup_citizen(
         &self,
         registry_number: &str,

@@ -1115,7 +1115,94 @@ async fn the_dashboard_counts_logins_failures_sessions_and_clients(server: TestS
     );
 }
 
+async fn a_compromised_key_is_rotated_then_withdrawn_and_its_tokens_stop_working(
+    server: TestServer,
+) {
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let auditor = token(&server, "bold", Role::Auditor).await;
+    let mut body = registration("payroll");
+    body["grant_types"] = json!(["client_credentials"]);
+    body["redirect_uris"] = json!([]);
+    body["subject_type"] = json!("public");
+    body["scopes"] = json!(["payroll:read"]);
+    let created = call(&server, "POST", "/api/v1/clients", Some(&admin), Some(body)).await;
+    let secret = created.body["client_secret"].as_str().unwrap().to_owned();
+    let issued: Value = reqwest::Client::new()
+        .post(server.url("/token"))
+        .basic_auth("payroll", Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = issued["access_token"].as_str().unwrap().to_owned();
+    let introspect = || async {
+        let answer: Value = reqwest::Client::new()
+            .post(server.url("/introspect"))
+            .basic_auth("payroll", Some(&secret))
+            .form(&[("token", access.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["active"] == true
+    };
+    assert!(introspect().await);
+    let active = |keys: &Value| -> String {
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["algorithm"] == "ES256" && k["state"] == "active")
+            .unwrap()["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let before = call(&server, "GET", "/api/v1/keys", Some(&admin), None).await;
+    let compromised = active(&before.body);
+    let reason = json!({"reason": "key material exposed in incident 2026-11"});
+    let path = format!("/api/v1/keys/{compromised}/withdraw");
+    let refused = call(&server, "POST", &path, Some(&admin), Some(reason.clone())).await;
+    assert_problem(&refused, 409, None);
+    let by_auditor = call(&server, "POST", &path, Some(&auditor), Some(reason.clone())).await;
+    assert_problem(&by_auditor, 403, None);
+    call(
+        &server,
+        "POST",
+        "/api/v1/keys/ES256/rotate",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert!(
+        introspect().await,
+        "a rotated-out key still verifies its tokens"
+    );
+    let withdrawn = call(&server, "POST", &path, Some(&admin), Some(reason)).await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
+    assert!(
+        !withdrawn.body.to_string().contains(&compromised),
+        "gone from the list"
+    );
+    let jwks: Value = reqwest::get(server.url("/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !jwks.to_string().contains(&compromised),
+        "gone from the JWKS"
+    );
+    assert!(!introspect().await, "its tokens no longer verify");
+}
+
 on_both_backends!(
+    a_compromised_key_is_rotated_then_withdrawn_and_its_tokens_stop_working,
     the_dashboard_counts_logins_failures_sessions_and_clients,
     ending_a_citizens_sessions_ends_single_sign_on_everywhere,
     a_client_holding_the_national_id_is_changed_by_security_admins_only,

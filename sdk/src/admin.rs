@@ -33,7 +33,7 @@ use serde_json::Value;
 use crate::http::{Fetch, read_capped};
 
 /// Every operation of the admin API, as `(method, path)` under `/api/v1`.
-pub const OPERATIONS: [(&str, &str); 22] = [
+pub const OPERATIONS: [(&str, &str); 23] = [
     ("get", "/me"),
     ("get", "/clients"),
     ("post", "/clients"),
@@ -58,6 +58,7 @@ pub const OPERATIONS: [(&str, &str); 22] = [
     ("post", "/citizens/{citizen_id}/sessions/end"),
     ("get", "/keys"),
     ("post", "/keys/{algorithm}/rotate"),
+    ("post", "/keys/{kid}/withdraw"),
     ("get", "/audit/events"),
     ("get", "/audit/export"),
     ("get", "/audit/verify"),
@@ -658,6 +659,14 @@ impl AdminClient {
     pub async fn rotate_key(&self, algorithm: &str) -> Result<Vec<KeyView>, AdminError> {
         let path = format!("/keys/{}/rotate", path(algorithm));
         self.call(reqwest::Method::POST, &path, &[], None).await
+    }
+
+    /// `POST /keys/{kid}/withdraw`: a retired key leaves the JWKS at once, for `reason`.
+    pub async fn withdraw_key(&self, kid: &str, reason: &str) -> Result<Vec<KeyView>, AdminError> {
+        let path = format!("/keys/{}/withdraw", path(kid));
+        let body = serde_json::json!({ "reason": reason });
+        self.call(reqwest::Method::POST, &path, &[], Some(&body))
+            .await
     }
 
     /// `GET /audit/events`.

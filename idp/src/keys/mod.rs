@@ -321,6 +321,28 @@ impl KeyRing {
         self.loaded().summary.clone()
     }
 
+    /// Whether `kid` is published (verifies tokens) now.
+    pub fn publishes(&self, kid: &str) -> bool {
+        self.loaded().verifying.contains_key(kid)
+    }
+
+    /// Withdraws a retired key at once, before its tokens expire: it leaves the JWKS and every
+    /// token it signed stops verifying (on the other nodes within their minute's reload). For
+    /// a compromised key: rotate first, then withdraw. `Ok(false)` when `kid` is not a retired
+    /// key (an active or next key must be rotated away first).
+    pub async fn withdraw(&self, kid: &str) -> Result<bool, KeyError> {
+        let keys = self.store.list().await?;
+        let retired = keys
+            .iter()
+            .any(|k| k.kid == kid && k.state == KeyState::Retired);
+        if !retired {
+            return Ok(false);
+        }
+        self.store.delete(kid).await?;
+        self.reload().await?;
+        Ok(true)
+    }
+
     /// Rotates `algorithm`: next becomes active, active becomes retired, a new next key is
     /// generated. Safe to run on one node while others serve: they reload within a minute,
     /// and until then they sign with the old key, which stays published.

@@ -164,7 +164,9 @@ pub struct Tokens {
     /// Access tokens whose signature was already checked, by digest: a resource server calls
     /// introspection and userinfo with the same token many times, and a hash lookup costs a
     /// hundredth of an ECDSA verification. Expiry and revocation are still checked every time.
-    verified: Mutex<HashMap<[u8; 32], AccessClaims>>,
+    /// Verified signatures: the claims and the key that signed them (a withdrawn key's
+    /// tokens stop verifying even when cached).
+    verified: Mutex<HashMap<[u8; 32], (AccessClaims, String)>>,
 }
 
 /// How many verified access tokens are remembered; beyond it the memory starts over.
@@ -451,9 +453,10 @@ impl Tokens {
             .get(&key)
             .cloned();
         let claims = match cached {
-            Some(claims) => claims,
+            Some((claims, kid)) if self.keys.publishes(&kid) => claims,
+            Some(_) => return Err(invalid("signed by a withdrawn key")),
             None => {
-                let claims = self.verify_signature(token)?;
+                let (claims, kid) = self.verify_signature(token)?;
                 let mut verified = self
                     .verified
                     .lock()
@@ -461,7 +464,7 @@ impl Tokens {
                 if verified.len() >= VERIFIED_CACHE {
                     verified.clear();
                 }
-                verified.insert(key, claims.clone());
+                verified.insert(key, (claims.clone(), kid));
                 claims
             }
         };
@@ -480,7 +483,7 @@ impl Tokens {
     }
 
     /// Signature by a published key, `typ` at+jwt, and DAN as the issuer.
-    fn verify_signature(&self, token: &str) -> Result<AccessClaims, OAuthError> {
+    fn verify_signature(&self, token: &str) -> Result<(AccessClaims, String), OAuthError> {
         let invalid = |why: &str| OAuthError::new(ErrorCode::InvalidToken, why);
         let parsed = Compact::parse(token).map_err(|_| invalid("malformed token"))?;
         if !parsed
@@ -498,7 +501,8 @@ impl Tokens {
         if claims.iss != self.issuer {
             return Err(invalid("another issuer"));
         }
-        Ok(claims)
+        let kid = parsed.header.kid.clone().unwrap_or_default();
+        Ok((claims, kid))
     }
 
     /// The citizen an access token speaks for, when it was issued for one.

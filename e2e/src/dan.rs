@@ -32,19 +32,29 @@ pub struct Deployment {
     issuer_port: u16,
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
-    /// The PostgreSQL server's URL and this deployment's database on it, dropped at the end.
-    database: Option<(String, String)>,
+    /// This deployment's PostgreSQL database, dropped at the end.
+    database: Option<OwnDatabase>,
     nodes_started: std::sync::atomic::AtomicUsize,
+}
+
+/// A database of the deployment's own on the test PostgreSQL server.
+struct OwnDatabase {
+    /// The server's administrative URL (`DAN_TEST_POSTGRES_URL`).
+    server: String,
+    /// The database's name.
+    name: String,
+    /// The database's URL.
+    url: String,
 }
 
 impl Drop for Deployment {
     /// Drops the deployment's PostgreSQL database (its nodes are stopped by then, or are
     /// disconnected by `FORCE`), so repeated runs do not pile databases up.
     fn drop(&mut self) {
-        if let Some((server, name)) = &self.database {
+        if let Some(own) = &self.database {
             let _ = std::process::Command::new(psql())
-                .args([server.as_str(), "-q", "-c"])
-                .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .args([own.server.as_str(), "-q", "-c"])
+                .arg(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", own.name))
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .status();
@@ -84,14 +94,18 @@ impl Deployment {
             };
             let name = format!("dan_e2e_{}", uuid::Uuid::new_v4().simple());
             create_database(&postgres, &name).await;
-            database = Some((postgres.clone(), name.clone()));
-            let database = match postgres.rsplit_once('/') {
+            let url = match postgres.rsplit_once('/') {
                 Some((server, _)) => format!("{server}/{name}"),
                 None => panic!("DAN_TEST_POSTGRES_URL has no database path"),
             };
+            database = Some(OwnDatabase {
+                server: postgres.clone(),
+                name: name.clone(),
+                url: url.clone(),
+            });
             let key = |byte: u8| URL_SAFE_NO_PAD.encode([byte; 32]);
             env.extend([
-                ("IDP_DATABASE_URL".to_owned(), database),
+                ("IDP_DATABASE_URL".to_owned(), url),
                 ("IDP_REDIS_URL".to_owned(), redis),
                 ("IDP_REDIS_PREFIX".to_owned(), name.clone()),
                 // Every node of one DAN shares its secrets (ARCHITECTURE: stateless nodes).
@@ -191,14 +205,10 @@ impl Deployment {
     /// Runs a SQL statement on the deployment's PostgreSQL database (tests that tamper with
     /// stored rows); `None` on the embedded backend.
     pub fn sql(&self, statement: &str) -> Option<String> {
-        let (server, name) = self.database.as_ref()?;
-        let url = match server.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
-            None => return None,
-        };
+        let own = self.database.as_ref()?;
         let output = std::process::Command::new(psql())
             .args([
-                url.as_str(),
+                own.url.as_str(),
                 "-v",
                 "ON_ERROR_STOP=1",
                 "-tA",

@@ -255,6 +255,13 @@ fn changed_meanwhile() -> AdminFailure {
 }
 
 impl AdminPlane {
+    async fn end_sessions(&self, citizen: CitizenId) -> Result<(), AdminFailure> {
+        self.sessions.end_all(citizen.0).await.map_err(|error| {
+            tracing::error!(%error, "cannot end a citizen's sessions");
+            AdminFailure::Unavailable
+        })
+    }
+
     async fn citizen(&self, id: &str) -> Result<Citizen, AdminFailure> {
         let not_found = || AdminFailure::NotFound(format!("no citizen {id:?}"));
         let uuid = uuid::Uuid::parse_str(id).map_err(|_| not_found())?;
@@ -587,10 +594,7 @@ impl AdminBackend for AdminPlane {
         if locked {
             // Sessions end first: if the status change then fails, a retry is safe and ends
             // them again; refresh tokens die at their next use once the status is locked.
-            self.sessions.end_all(citizen.id.0).await.map_err(|error| {
-                tracing::error!(%error, "cannot end the sessions of a citizen being locked");
-                AdminFailure::Unavailable
-            })?;
+            self.end_sessions(citizen.id).await?;
         }
         if !self
             .citizens
@@ -619,10 +623,7 @@ impl AdminBackend for AdminPlane {
     ) -> Result<(), AdminFailure> {
         check_reason(reason)?;
         let citizen = self.citizen(citizen_id).await?;
-        self.sessions.end_all(citizen.id.0).await.map_err(|error| {
-            tracing::error!(%error, "cannot end a citizen's sessions");
-            AdminFailure::Unavailable
-        })?;
+        self.end_sessions(citizen.id).await?;
         self.audit
             .note(citizen_event(
                 actor,

@@ -12,12 +12,13 @@ use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, OpenApi, SecurityScheme, Tags};
 
 use crate::AdminBackend;
+use crate::desk::{Answer, Desk};
 use crate::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenLookup, CitizenView, ClientInput, ClientPage,
     ClientSettings, ClientView, CreatedClient, KeyView, Me, Reason, RotatedSecret, ScopeView,
     SecretRotation, StatisticsView,
 };
-use crate::problem::{AdminFailure, Failure};
+use crate::problem::Failure;
 use crate::roles::{Permission, Principal};
 
 /// An admin API token (`idp admin create`), as a Bearer token.
@@ -80,11 +81,27 @@ enum Deleted {
 /// The admin API.
 pub struct AdminApi {
     pub(crate) backend: Arc<dyn AdminBackend>,
+    pub(crate) desk: Desk,
 }
 
-type Answer<T> = Result<T, Failure>;
-
 impl AdminApi {
+    /// The API on a backend.
+    pub(crate) fn new(backend: Arc<dyn AdminBackend>) -> Self {
+        let desk = Desk {
+            backend: backend.clone(),
+        };
+        Self { backend, desk }
+    }
+
+    /// The principal of a valid token; otherwise 401.
+    async fn who(&self, token: &AdminToken) -> Answer<Principal> {
+        self.backend
+            .authenticate(&token.0.token)
+            .await
+            .map_err(Failure::from)?
+            .ok_or_else(|| Failure::unauthorized("the token is unknown, expired or revoked"))
+    }
+
     /// The principal of a valid token whose role grants `need`; otherwise 401 or 403 (the
     /// refusal recorded too).
     async fn authorize(
@@ -93,65 +110,9 @@ impl AdminApi {
         need: Permission,
         action: &str,
     ) -> Answer<Principal> {
-        let principal = self
-            .backend
-            .authenticate(&token.0.token)
-            .await
-            .map_err(Failure::from)?
-            .ok_or_else(|| Failure::unauthorized("the token is unknown, expired or revoked"))?;
-        if !principal.role.may(need) {
-            self.backend.record(&principal, action, None, "403").await;
-            return Err(Failure::forbidden(principal.role.as_str(), action));
-        }
-        Ok(principal)
-    }
-
-    /// A client that holds a restricted scope (the national id) is changed, re-enabled, given
-    /// a new secret or deleted by a security admin only: whoever controls it can collect
-    /// registry numbers. Refusals are recorded.
-    async fn guard_restricted(&self, who: &Principal, id: &str, action: &str) -> Answer<()> {
-        if who.role.may(Permission::GrantRestricted) {
-            return Ok(());
-        }
-        let restricted: Vec<String> = self
-            .backend
-            .scopes()
-            .await
-            .map_err(Failure::from)?
-            .into_iter()
-            .filter(|s| s.restricted)
-            .map(|s| s.name)
-            .collect();
-        let holds = match self.backend.get_client(id).await {
-            Ok(client) => client.scopes.iter().any(|s| restricted.contains(s)),
-            // Not found and the like: the operation itself answers.
-            Err(_) => false,
-        };
-        if holds {
-            self.backend.record(who, action, Some(id), "403").await;
-            return Err(Failure::forbidden(
-                who.role.as_str(),
-                &format!("{action} on a client holding a restricted scope"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Records the request with its outcome and maps a failure to its problem response.
-    async fn done<T>(
-        &self,
-        who: &Principal,
-        action: &str,
-        target: Option<&str>,
-        result: Result<T, AdminFailure>,
-    ) -> Answer<T> {
-        let result = result.map_err(Failure::from);
-        let outcome = match &result {
-            Ok(_) => "ok".to_owned(),
-            Err(failure) => failure.status().to_string(),
-        };
-        self.backend.record(who, action, target, &outcome).await;
-        result
+        let who = self.who(token).await?;
+        self.desk.permit(&who, need, action).await?;
+        Ok(who)
     }
 }
 
@@ -160,12 +121,7 @@ impl AdminApi {
     /// The account the token acts for, and its role.
     #[oai(path = "/me", method = "get", tag = "Tag::Session")]
     async fn me(&self, token: AdminToken) -> Answer<Json<Me>> {
-        let who = self
-            .backend
-            .authenticate(&token.0.token)
-            .await
-            .map_err(Failure::from)?
-            .ok_or_else(|| Failure::unauthorized("the token is unknown, expired or revoked"))?;
+        let who = self.who(&token).await?;
         Ok(Json(Me {
             name: who.name,
             role: who.role.as_str().to_owned(),
@@ -188,22 +144,19 @@ impl AdminApi {
         /// Only enabled (`true`) or disabled (`false`) clients.
         enabled: Query<Option<bool>>,
     ) -> Answer<Json<ClientPage>> {
-        let who = self
-            .authorize(&token, Permission::ReadClients, "clients.list")
-            .await?;
-        let page = self.backend.list_clients(after.0, limit.0, enabled.0).await;
-        self.done(&who, "clients.list", None, page).await.map(Json)
+        let who = self.who(&token).await?;
+        self.desk
+            .list_clients(&who, after.0, limit.0, enabled.0)
+            .await
+            .map(Json)
     }
 
     /// Registers a client. Its secret, for secret-based methods, is in this answer only.
     #[oai(path = "/clients", method = "post", tag = "Tag::Clients")]
     async fn create_client(&self, token: AdminToken, input: Json<ClientInput>) -> Answer<Created> {
-        let who = self
-            .authorize(&token, Permission::WriteClients, "clients.create")
-            .await?;
-        let target = input.0.client_id.clone();
-        let created = self.backend.create_client(input.0).await;
-        self.done(&who, "clients.create", Some(&target), created)
+        let who = self.who(&token).await?;
+        self.desk
+            .create_client(&who, input.0)
             .await
             .map(|c| Created::Created(Json(c)))
     }
@@ -215,13 +168,8 @@ impl AdminApi {
         token: AdminToken,
         client_id: Path<String>,
     ) -> Answer<Json<ClientView>> {
-        let who = self
-            .authorize(&token, Permission::ReadClients, "clients.read")
-            .await?;
-        let client = self.backend.get_client(&client_id.0).await;
-        self.done(&who, "clients.read", Some(&client_id.0), client)
-            .await
-            .map(Json)
+        let who = self.who(&token).await?;
+        self.desk.get_client(&who, &client_id.0).await.map(Json)
     }
 
     /// Replaces a client's settings (everything but its id). A secret is made, and shown this
@@ -234,13 +182,9 @@ impl AdminApi {
         client_id: Path<String>,
         settings: Json<ClientSettings>,
     ) -> Answer<Json<CreatedClient>> {
-        let who = self
-            .authorize(&token, Permission::WriteClients, "clients.update")
-            .await?;
-        self.guard_restricted(&who, &client_id.0, "clients.update")
-            .await?;
-        let updated = self.backend.update_client(&client_id.0, settings.0).await;
-        self.done(&who, "clients.update", Some(&client_id.0), updated)
+        let who = self.who(&token).await?;
+        self.desk
+            .update_client(&who, &client_id.0, settings.0)
             .await
             .map(Json)
     }
@@ -258,16 +202,9 @@ impl AdminApi {
         client_id: Path<String>,
         rotation: Json<SecretRotation>,
     ) -> Answer<Json<RotatedSecret>> {
-        let who = self
-            .authorize(&token, Permission::WriteClients, "clients.rotate_secret")
-            .await?;
-        self.guard_restricted(&who, &client_id.0, "clients.rotate_secret")
-            .await?;
-        let rotated = self
-            .backend
-            .rotate_secret(&client_id.0, rotation.0.grace_seconds)
-            .await;
-        self.done(&who, "clients.rotate_secret", Some(&client_id.0), rotated)
+        let who = self.who(&token).await?;
+        self.desk
+            .rotate_secret(&who, &client_id.0, rotation.0.grace_seconds)
             .await
             .map(Json)
     }
@@ -303,13 +240,9 @@ impl AdminApi {
     /// Deletes a client.
     #[oai(path = "/clients/:client_id", method = "delete", tag = "Tag::Clients")]
     async fn delete_client(&self, token: AdminToken, client_id: Path<String>) -> Answer<Deleted> {
-        let who = self
-            .authorize(&token, Permission::WriteClients, "clients.delete")
-            .await?;
-        self.guard_restricted(&who, &client_id.0, "clients.delete")
-            .await?;
-        let deleted = self.backend.delete_client(&client_id.0).await;
-        self.done(&who, "clients.delete", Some(&client_id.0), deleted)
+        let who = self.who(&token).await?;
+        self.desk
+            .delete_client(&who, &client_id.0)
             .await
             .map(|()| Deleted::Deleted)
     }
@@ -317,11 +250,8 @@ impl AdminApi {
     /// The scope catalogue: what each scope releases, and which are restricted.
     #[oai(path = "/scopes", method = "get", tag = "Tag::Scopes")]
     async fn scopes(&self, token: AdminToken) -> Answer<Json<Vec<ScopeView>>> {
-        let who = self
-            .authorize(&token, Permission::ReadClients, "scopes.list")
-            .await?;
-        let scopes = self.backend.scopes().await;
-        self.done(&who, "scopes.list", None, scopes).await.map(Json)
+        let who = self.who(&token).await?;
+        self.desk.scopes(&who).await.map(Json)
     }
 
     /// Grants a restricted scope (`national_id`) to a client, for a reason kept in the audit
@@ -368,14 +298,9 @@ impl AdminApi {
         token: AdminToken,
         lookup: Json<CitizenLookup>,
     ) -> Answer<Json<CitizenView>> {
-        let who = self
-            .authorize(&token, Permission::Citizens, "citizens.lookup")
-            .await?;
-        let found = self
-            .backend
-            .lookup_citizen(&lookup.0.registry_number, &lookup.0.reason, &who)
-            .await;
-        self.done(&who, "citizens.lookup", None, found)
+        let who = self.who(&token).await?;
+        self.desk
+            .lookup_citizen(&who, &lookup.0.registry_number, &lookup.0.reason)
             .await
             .map(Json)
     }
@@ -426,14 +351,9 @@ impl AdminApi {
         citizen_id: Path<Uuid>,
         reason: Json<Reason>,
     ) -> Answer<Deleted> {
-        let who = self
-            .authorize(&token, Permission::Citizens, "citizens.end_sessions")
-            .await?;
-        let ended = self
-            .backend
-            .end_citizen_sessions(&citizen_id.0.to_string(), &reason.0.reason, &who)
-            .await;
-        self.done(&who, "citizens.end_sessions", None, ended)
+        let who = self.who(&token).await?;
+        self.desk
+            .end_citizen_sessions(&who, &citizen_id.0.to_string(), &reason.0.reason)
             .await
             .map(|()| Deleted::Deleted)
     }
@@ -441,11 +361,8 @@ impl AdminApi {
     /// The signing keys and their states.
     #[oai(path = "/keys", method = "get", tag = "Tag::Keys")]
     async fn list_keys(&self, token: AdminToken) -> Answer<Json<Vec<KeyView>>> {
-        let who = self
-            .authorize(&token, Permission::ReadKeys, "keys.list")
-            .await?;
-        let keys = self.backend.list_keys().await;
-        self.done(&who, "keys.list", None, keys).await.map(Json)
+        let who = self.who(&token).await?;
+        self.desk.list_keys(&who).await.map(Json)
     }
 
     /// Rotates one algorithm's key now: the next key becomes active, the active one is
@@ -457,13 +374,8 @@ impl AdminApi {
         /// ES256, RS256 or EdDSA.
         algorithm: Path<String>,
     ) -> Answer<Json<Vec<KeyView>>> {
-        let who = self
-            .authorize(&token, Permission::WriteKeys, "keys.rotate")
-            .await?;
-        let keys = self.backend.rotate_key(&algorithm.0).await;
-        self.done(&who, "keys.rotate", Some(&algorithm.0), keys)
-            .await
-            .map(Json)
+        let who = self.who(&token).await?;
+        self.desk.rotate_key(&who, &algorithm.0).await.map(Json)
     }
 
     /// Withdraws a retired key at once, before its tokens expire: it leaves the JWKS and every
@@ -476,14 +388,9 @@ impl AdminApi {
         kid: Path<String>,
         reason: Json<Reason>,
     ) -> Answer<Json<Vec<KeyView>>> {
-        let who = self
-            .authorize(&token, Permission::WriteKeys, "keys.withdraw")
-            .await?;
-        let keys = self
-            .backend
-            .withdraw_key(&kid.0, &reason.0.reason, &who)
-            .await;
-        self.done(&who, "keys.withdraw", Some(&kid.0), keys)
+        let who = self.who(&token).await?;
+        self.desk
+            .withdraw_key(&who, &kid.0, &reason.0.reason)
             .await
             .map(Json)
     }
@@ -516,9 +423,7 @@ impl AdminApi {
         )]
         limit: Query<u32>,
     ) -> Answer<Json<AuditPage>> {
-        let who = self
-            .authorize(&token, Permission::ReadAudit, "audit.query")
-            .await?;
+        let who = self.who(&token).await?;
         let query = AuditQuery {
             from: from.0,
             until: until.0,
@@ -527,8 +432,10 @@ impl AdminApi {
             client_id: client_id.0,
             kind: kind.0,
         };
-        let page = self.backend.audit_events(query, after.0, limit.0).await;
-        self.done(&who, "audit.query", None, page).await.map(Json)
+        self.desk
+            .audit_events(&who, query, after.0, limit.0)
+            .await
+            .map(Json)
     }
 
     /// Exports audit events as NDJSON (one event per line, with its hashes: an unfiltered
@@ -587,7 +494,8 @@ impl AdminApi {
             }
         }
         .await;
-        self.done(&who, "audit.export", None, exported)
+        self.desk
+            .done(&who, "audit.export", None, exported)
             .await
             .map(|(text, next)| Export::Events(PlainText(text), next))
     }
@@ -596,25 +504,15 @@ impl AdminApi {
     /// the session lifetime and the busiest e-services today: the last 24 hours.
     #[oai(path = "/statistics", method = "get", tag = "Tag::Statistics")]
     async fn statistics(&self, token: AdminToken) -> Answer<Json<StatisticsView>> {
-        let who = self
-            .authorize(&token, Permission::ReadAudit, "statistics.read")
-            .await?;
-        let figures = self.backend.statistics().await;
-        self.done(&who, "statistics.read", None, figures)
-            .await
-            .map(Json)
+        let who = self.who(&token).await?;
+        self.desk.statistics(&who).await.map(Json)
     }
 
     /// Walks the whole audit chain and reports the first event that does not match.
     #[oai(path = "/audit/verify", method = "get", tag = "Tag::Audit")]
     async fn verify_audit(&self, token: AdminToken) -> Answer<Json<ChainReportView>> {
-        let who = self
-            .authorize(&token, Permission::ReadAudit, "audit.verify")
-            .await?;
-        let report = self.backend.verify_audit().await;
-        self.done(&who, "audit.verify", None, report)
-            .await
-            .map(Json)
+        let who = self.who(&token).await?;
+        self.desk.verify_audit(&who).await.map(Json)
     }
 }
 
@@ -626,17 +524,11 @@ impl AdminApi {
         locked: bool,
         reason: Reason,
     ) -> Answer<Json<CitizenView>> {
-        let action = if locked {
-            "citizens.lock"
-        } else {
-            "citizens.unlock"
-        };
-        let who = self.authorize(&token, Permission::Citizens, action).await?;
-        let changed = self
-            .backend
-            .set_citizen_locked(&id, locked, &reason.reason, &who)
-            .await;
-        self.done(&who, action, None, changed).await.map(Json)
+        let who = self.who(&token).await?;
+        self.desk
+            .set_citizen_locked(&who, &id, locked, &reason.reason)
+            .await
+            .map(Json)
     }
 
     async fn restricted(
@@ -647,19 +539,11 @@ impl AdminApi {
         granted: bool,
         reason: Reason,
     ) -> Answer<Json<ClientView>> {
-        let action = if granted {
-            "scopes.grant"
-        } else {
-            "scopes.withdraw"
-        };
-        let who = self
-            .authorize(&token, Permission::GrantRestricted, action)
-            .await?;
-        let changed = self
-            .backend
-            .set_restricted_scope(&id, &scope, granted, &reason.reason, &who)
-            .await;
-        self.done(&who, action, Some(&id), changed).await.map(Json)
+        let who = self.who(&token).await?;
+        self.desk
+            .set_restricted_scope(&who, &id, &scope, granted, &reason.reason)
+            .await
+            .map(Json)
     }
 
     async fn set_enabled(
@@ -668,20 +552,11 @@ impl AdminApi {
         id: String,
         enabled: bool,
     ) -> Answer<Json<ClientView>> {
-        let action = if enabled {
-            "clients.enable"
-        } else {
-            "clients.disable"
-        };
-        let who = self
-            .authorize(&token, Permission::WriteClients, action)
-            .await?;
-        if enabled {
-            // Disabling is always allowed: it only takes power away.
-            self.guard_restricted(&who, &id, action).await?;
-        }
-        let client = self.backend.set_client_enabled(&id, enabled).await;
-        self.done(&who, action, Some(&id), client).await.map(Json)
+        let who = self.who(&token).await?;
+        self.desk
+            .set_client_enabled(&who, &id, enabled)
+            .await
+            .map(Json)
     }
 }
 

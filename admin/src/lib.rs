@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod desk;
 pub mod model;
 pub mod problem;
 pub mod roles;
@@ -140,7 +141,7 @@ pub trait AdminBackend: Send + Sync {
 
 fn service(backend: Arc<dyn AdminBackend>) -> OpenApiService<api::AdminApi, ()> {
     OpenApiService::new(
-        api::AdminApi { backend },
+        api::AdminApi::new(backend),
         "DAN admin API",
         env!("CARGO_PKG_VERSION"),
     )

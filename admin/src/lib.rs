@@ -16,17 +16,20 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod console;
 mod desk;
 pub mod model;
 pub mod problem;
 pub mod roles;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::OpenApiService;
 
+pub use self::console::ConsoleOptions;
 use self::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage, ClientSettings,
     ClientView, CreatedClient, KeyView, RotatedSecret, ScopeView, StatisticsView,
@@ -46,6 +49,28 @@ pub trait AdminBackend: Send + Sync {
     /// Records an admin request in the audit trail: who, what, on what, and the outcome
     /// (`ok` or the HTTP status).
     async fn record(&self, actor: &Principal, action: &str, target: Option<&str>, outcome: &str);
+
+    /// Signs in to the console with an API token: who it acts for and the token's public id,
+    /// which the console session keeps; `None` as for [`AdminBackend::authenticate`].
+    async fn console_sign_in(
+        &self,
+        token: &str,
+    ) -> Result<Option<(Principal, String)>, AdminFailure>;
+    /// Who a console session signed in as `name` with the token `token_id` acts for, while
+    /// that token is live and the account enabled; `None` ends the session.
+    async fn console_principal(
+        &self,
+        name: &str,
+        token_id: &str,
+    ) -> Result<Option<Principal>, AdminFailure>;
+    /// Keeps console session state under `key` for `ttl`, in the short-lived store every
+    /// node shares.
+    async fn session_put(&self, key: &str, value: &[u8], ttl: Duration)
+    -> Result<(), AdminFailure>;
+    /// Console session state, if it has not expired.
+    async fn session_get(&self, key: &str) -> Result<Option<Vec<u8>>, AdminFailure>;
+    /// Forgets console session state.
+    async fn session_delete(&self, key: &str) -> Result<(), AdminFailure>;
 
     /// Clients by id after `after`, at most `limit`, optionally only enabled or disabled ones.
     async fn list_clients(
@@ -158,16 +183,22 @@ pub fn openapi_json() -> String {
     service(Arc::new(NoBackend)).spec()
 }
 
-/// The admin listener's routes: the API under `/api/v1`, the document at `/openapi.json`.
+/// The admin listener's routes: the API under `/api/v1`, the document at `/openapi.json`,
+/// the console under `/console`.
 /// Bodies over [`MAX_BODY_BYTES`] are refused with 413, and every error the framework raises
 /// itself (an unknown path, a wrong method) is answered as problem details too.
-pub fn routes(backend: Arc<dyn AdminBackend>) -> impl Endpoint {
+pub fn routes(backend: Arc<dyn AdminBackend>, options: ConsoleOptions) -> impl Endpoint {
+    let desk = desk::Desk {
+        backend: backend.clone(),
+    };
     let service = service(backend);
     let spec = service.spec_endpoint();
     let methods = Arc::new(MethodTable::from_spec(&service.spec()));
     Route::new()
         .nest("/api/v1", service)
         .at("/openapi.json", spec)
+        .nest("/console", console::routes(desk, options))
+        .at("/", poem::get(console_home))
         .around(move |endpoint, request| {
             let methods = methods.clone();
             async move {
@@ -256,6 +287,12 @@ async fn limit_body(mut request: poem::Request) -> poem::Result<poem::Request> {
     }
 }
 
+/// The root of the admin listener leads to the console.
+#[poem::handler]
+fn console_home() -> poem::web::Redirect {
+    poem::web::Redirect::see_other("/console/dashboard")
+}
+
 /// A framework error (404, 405, 413, ...) as problem details.
 fn problem_response(error: &poem::Error) -> Response {
     let status = error.status();
@@ -303,6 +340,21 @@ impl AdminBackend for NoBackend {
         Ok(None)
     }
     async fn record(&self, _: &Principal, _: &str, _: Option<&str>, _: &str) {}
+    async fn console_sign_in(&self, _: &str) -> Result<Option<(Principal, String)>, AdminFailure> {
+        Ok(None)
+    }
+    async fn console_principal(&self, _: &str, _: &str) -> Result<Option<Principal>, AdminFailure> {
+        Ok(None)
+    }
+    async fn session_put(&self, _: &str, _: &[u8], _: Duration) -> Result<(), AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn session_get(&self, _: &str) -> Result<Option<Vec<u8>>, AdminFailure> {
+        Ok(None)
+    }
+    async fn session_delete(&self, _: &str) -> Result<(), AdminFailure> {
+        Ok(())
+    }
     async fn list_clients(
         &self,
         _: Option<String>,

@@ -131,6 +131,20 @@ impl Failure {
         )))
     }
 
+    /// The problem document.
+    pub fn problem(&self) -> &Problem {
+        match self {
+            Self::BadRequest(p)
+            | Self::Unauthorized(p, _)
+            | Self::Forbidden(p)
+            | Self::NotFound(p)
+            | Self::Conflict(p)
+            | Self::TooLarge(p)
+            | Self::UnsupportedMediaType(p)
+            | Self::Unavailable(p) => &p.0,
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {

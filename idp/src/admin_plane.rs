@@ -25,6 +25,7 @@ use crate::clients::{
 };
 use crate::clock::Clock;
 use crate::database::StorageError;
+use crate::ephemeral::{EphemeralStore, Key};
 use crate::jose::Algorithm;
 use crate::keys::KeyRing;
 use crate::otp::mask_phone;
@@ -57,6 +58,17 @@ pub struct AdminPlane {
     pub statistics: Statistics,
     /// How long a session may live (for the dashboard's recent sessions).
     pub session_lifetime: std::time::Duration,
+    /// The short-lived store, for console sessions.
+    pub store: Arc<dyn EphemeralStore>,
+}
+
+/// The short-lived store's namespace of console sessions (keyed by the digest of the
+/// session cookie).
+const CONSOLE_SESSIONS: &str = "console";
+
+fn store_failure(error: crate::ephemeral::StoreError) -> AdminFailure {
+    tracing::error!(%error, "console session store failed");
+    AdminFailure::Unavailable
 }
 
 fn citizen_view(citizen: &Citizen) -> CitizenView {
@@ -329,6 +341,60 @@ impl AdminBackend for AdminPlane {
             };
         }
         self.audit.note(event).await;
+    }
+
+    async fn console_sign_in(
+        &self,
+        token: &str,
+    ) -> Result<Option<(Principal, String)>, AdminFailure> {
+        self.admins
+            .authenticate_with_id(token)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "admin token check failed");
+                AdminFailure::Unavailable
+            })
+    }
+
+    async fn console_principal(
+        &self,
+        name: &str,
+        token_id: &str,
+    ) -> Result<Option<Principal>, AdminFailure> {
+        self.admins
+            .principal_by_token_id(name, token_id)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "console session check failed");
+                AdminFailure::Unavailable
+            })
+    }
+
+    async fn session_put(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: std::time::Duration,
+    ) -> Result<(), AdminFailure> {
+        self.store
+            .put(&Key::new(CONSOLE_SESSIONS, key), value, ttl)
+            .await
+            .map_err(store_failure)
+    }
+
+    async fn session_get(&self, key: &str) -> Result<Option<Vec<u8>>, AdminFailure> {
+        self.store
+            .get(&Key::new(CONSOLE_SESSIONS, key))
+            .await
+            .map_err(store_failure)
+    }
+
+    async fn session_delete(&self, key: &str) -> Result<(), AdminFailure> {
+        self.store
+            .delete(&Key::new(CONSOLE_SESSIONS, key))
+            .await
+            .map(|_| ())
+            .map_err(store_failure)
     }
 
     async fn list_clients(

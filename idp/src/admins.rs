@@ -200,6 +200,18 @@ impl Admins {
     /// Who a presented token acts for: `None` for an unknown, expired or revoked token, or a
     /// disabled account.
     pub async fn authenticate(&self, presented: &str) -> Result<Option<Principal>, AdminError> {
+        Ok(self
+            .authenticate_with_id(presented)
+            .await?
+            .map(|(principal, _)| principal))
+    }
+
+    /// Like [`Admins::authenticate`], with the token's public id (a console session keeps
+    /// it, not the token).
+    pub async fn authenticate_with_id(
+        &self,
+        presented: &str,
+    ) -> Result<Option<(Principal, String)>, AdminError> {
         if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 128 {
             return Ok(None);
         }
@@ -207,6 +219,29 @@ impl Admins {
         let Some(record) = self.store.token(&digest(presented)).await? else {
             return Ok(None);
         };
+        Ok(self
+            .principal_of(&record)
+            .await?
+            .map(|principal| (principal, record.id)))
+    }
+
+    /// Who the token `token_id` of account `name` acts for, while it is live and the account
+    /// enabled (a console session asks on every request).
+    pub async fn principal_by_token_id(
+        &self,
+        name: &str,
+        token_id: &str,
+    ) -> Result<Option<Principal>, AdminError> {
+        let tokens = self.store.tokens(name).await?;
+        match tokens.iter().find(|t| t.id == token_id) {
+            Some(record) => self.principal_of(record).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The principal of a token record: `None` when it is revoked or expired, or its account
+    /// is disabled.
+    async fn principal_of(&self, record: &TokenRecord) -> Result<Option<Principal>, AdminError> {
         if record.revoked_at.is_some() || record.expires_at <= self.clock.now() {
             return Ok(None);
         }

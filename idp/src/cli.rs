@@ -340,7 +340,12 @@ async fn serve(config: &Config, migrate: bool) -> anyhow::Result<ExitCode> {
         node.provider.clone(),
         http::edge_policy(config),
     );
-    let admin_app = dan_admin::routes(std::sync::Arc::new(server::admin_plane(&node)));
+    let admin_app = dan_admin::routes(
+        std::sync::Arc::new(server::admin_plane(&node)),
+        dan_admin::ConsoleOptions {
+            secure_cookies: !config.insecure_cookies,
+        },
+    );
     tracing::info!(address = %listener.local_addr, admin = %admin_listener.local_addr, "serving");
     // One signal stops both listeners.
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -283,6 +283,7 @@ pub fn admin_plane(node: &Node) -> crate::admin_plane::AdminPlane {
         ),
         statistics: node.provider.statistics.clone(),
         session_lifetime: node.provider.settings.lifetimes.session,
+        store: node.state.store.clone(),
     }
 }
 

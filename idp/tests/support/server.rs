@@ -89,7 +89,12 @@ impl TestServer {
         let admin = Arc::new(server::admin_plane(&node));
         let admin_listener = http::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let admin_base = format!("http://{}", admin_listener.local_addr);
-        let admin_app = dan_admin::routes(admin.clone());
+        let admin_app = dan_admin::routes(
+            admin.clone(),
+            dan_admin::ConsoleOptions {
+                secure_cookies: false,
+            },
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

@@ -13,6 +13,7 @@ use super::Console;
 use super::html::{Section, escape, table};
 use super::texts::Texts;
 use crate::model::{Count, StatisticsView};
+use crate::roles::Permission;
 
 #[handler]
 pub(crate) async fn page(request: &Request, console: Data<&Arc<Console>>) -> Response {
@@ -20,6 +21,10 @@ pub(crate) async fn page(request: &Request, console: Data<&Arc<Console>>) -> Res
         Ok(signed) => signed,
         Err(response) => return response,
     };
+    if !signed.who.role.may(Permission::ReadAudit) {
+        // Roles without the figures (client managers) start at the e-services.
+        return super::redirect("/console/clients");
+    }
     let t = signed.locale.texts();
     match console.desk.statistics(&signed.who).await {
         Ok(figures) => signed.page(

@@ -203,10 +203,10 @@ impl Witness {
     }
 }
 
-/// An XPath for the input that the label with exactly `text` is `for`: how a person finds a
-/// field.
+/// An XPath for the control (input, textarea, select) that the label with exactly `text` is
+/// `for`: how a person finds a field.
 pub fn field_labelled(text: &str) -> String {
-    format!("//input[@id=//label[normalize-space()='{text}']/@for]")
+    format!("//*[@id=//label[normalize-space()='{text}']/@for]")
 }
 
 /// Waits for `locator` on the page the browser is going to.

@@ -25,10 +25,7 @@ impl Eservice {
     /// and starts the e-service for it.
     pub async fn start(dan: &Deployment, client_id: &str, name: &str) -> Self {
         let port = free_port();
-        let url = format!("http://127.0.0.1:{port}");
-        let callback = format!("{url}/callback");
-        let logged_out = format!("{url}/logged-out");
-        let backchannel = format!("{url}/backchannel-logout");
+        let [callback, logged_out, backchannel] = Self::uris(port);
         let secret = dan
             .add_client(&[
                 "--id",
@@ -50,6 +47,29 @@ impl Eservice {
             ])
             .await
             .expect("client_secret_basic clients get a secret");
+        Self::launch(dan, port, client_id, &secret, name).await
+    }
+
+    /// The callback, post-logout and back-channel logout URIs of an e-service on `port`.
+    pub fn uris(port: u16) -> [String; 3] {
+        let url = format!("http://127.0.0.1:{port}");
+        [
+            format!("{url}/callback"),
+            format!("{url}/logged-out"),
+            format!("{url}/backchannel-logout"),
+        ]
+    }
+
+    /// Starts the e-service on `port` for a client registered already (with [`Eservice::uris`]
+    /// of that port) whose secret is `secret`.
+    pub async fn launch(
+        dan: &Deployment,
+        port: u16,
+        client_id: &str,
+        secret: &str,
+        name: &str,
+    ) -> Self {
+        let url = format!("http://127.0.0.1:{port}");
         let mut command = Command::new(binary("examples/eservice"));
         command
             .env("DAN_ISSUER", &dan.issuer)

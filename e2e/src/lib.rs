@@ -8,6 +8,7 @@
 //!   happens (drop kills them) and whose logs are kept for failure reports.
 //! - [`dan`]: one `idp` node ([`dan::Idp`]) on a [`dan::Backend`], clients registered through
 //!   its CLI, SMS codes read from its development outbox.
+//! - [`citizen`]: a citizen's login at an e-service in the browser, and what it then shows.
 //! - [`eservice`]: the example e-service, registered with DAN and started against it.
 //! - [`browser`]: chromedriver and headless Chromium sessions, with screenshots of every page
 //!   kept under `target/test-output/<test>/`.
@@ -20,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod citizen;
 pub mod dan;
 pub mod eservice;
 pub mod pages;

@@ -11,7 +11,8 @@
 
 use dan_e2e::CITIZEN;
 use dan_e2e::browser::{ChromeDriver, Witness, field_labelled, wait_for, wait_for_path};
-use dan_e2e::dan::{Backend, Deployment, Idp};
+use dan_e2e::citizen::{assert_logged_in, consent, log_in_at, text_of};
+use dan_e2e::dan::{Backend, Deployment};
 use dan_e2e::eservice::Eservice;
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
@@ -21,78 +22,6 @@ use serde_json::Value;
 const PHONE: (u32, u32) = (390, 844);
 /// A laptop's.
 const LAPTOP: (u32, u32) = (1280, 900);
-
-async fn text_of(browser: &Client, css: &str) -> String {
-    wait_for(browser, Locator::Css(css))
-        .await
-        .text()
-        .await
-        .unwrap()
-}
-
-/// From an e-service's home page through DAN's number, code and consent pages back to the
-/// e-service, with clicks. Returns the code used.
-async fn log_in_at(
-    browser: &Client,
-    witness: &mut Witness,
-    dan: &Idp,
-    service: &Eservice,
-) -> String {
-    let (number, phone) = CITIZEN;
-    browser.goto(&service.at("/")).await.unwrap();
-    wait_for(browser, Locator::Id("login"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    let number_field = wait_for(
-        browser,
-        Locator::XPath(&field_labelled("Регистрийн дугаар")),
-    )
-    .await;
-    let seen = dan.outbox(phone).await.len();
-    number_field.send_keys(number).await.unwrap();
-    witness.page(browser, "registry-number").await;
-    number_field.send_keys(&Key::Enter).await.unwrap();
-    let code_field = wait_for(browser, Locator::XPath(&field_labelled("6 оронтой код"))).await;
-    let code = dan.new_code(phone, seen).await;
-    code_field.send_keys(&code).await.unwrap();
-    witness.page(browser, "code").await;
-    code_field.send_keys(&Key::Enter).await.unwrap();
-    consent(browser, witness, service).await;
-    code
-}
-
-/// Allows on DAN's consent page, which names the e-service.
-async fn consent(browser: &Client, witness: &mut Witness, service: &Eservice) {
-    let allow = wait_for(
-        browser,
-        Locator::XPath("//button[@name='decision' and @value='allow']"),
-    )
-    .await;
-    let page = text_of(browser, "main").await;
-    assert!(
-        page.contains(&service.name),
-        "the consent page names {}: {page}",
-        service.name
-    );
-    witness.page(browser, "consent").await;
-    allow.click().await.unwrap();
-}
-
-/// Waits for the e-service to show a logged-in citizen, and checks what it shows.
-async fn assert_logged_in(browser: &Client, service: &Eservice) {
-    wait_for_path(browser, "/").await;
-    let status = text_of(browser, "#status").await;
-    assert_eq!(status, "You are logged in.", "at {}", service.url);
-    assert_eq!(text_of(browser, "#acr").await, "low", "the level reached");
-    let amr = text_of(browser, "#amr").await;
-    let amr: Vec<&str> = amr.split(' ').collect();
-    assert!(amr.contains(&"sms") && amr.contains(&"otp"), "{amr:?}");
-    let userinfo = text_of(browser, "#userinfo").await;
-    let userinfo: Value = serde_json::from_str(&userinfo).unwrap();
-    assert_eq!(userinfo["given_name"], "Демо-Бат", "userinfo: {userinfo}");
-}
 
 async fn sso_and_single_logout(backend: Backend) {
     let Some(driver) = ChromeDriver::start().await else {

@@ -338,8 +338,9 @@ impl AdminApi {
     }
 
     /// Ends every SSO session of a citizen: the next login anywhere asks them to authenticate
-    /// again. Tokens already issued and the e-services' own sessions are not touched (lock
-    /// the citizen to stop those).
+    /// again, and each e-service that took part in one with a back-channel logout URI gets a
+    /// logout token for the citizen's subject (all its sessions). Tokens already issued are
+    /// not touched (lock the citizen to stop those).
     #[oai(
         path = "/citizens/:citizen_id/sessions/end",
         method = "post",

@@ -29,7 +29,6 @@ use crate::ephemeral::{EphemeralStore, Key};
 use crate::jose::Algorithm;
 use crate::keys::KeyRing;
 use crate::otp::mask_phone;
-use crate::sessions::Sessions;
 use crate::statistics::Statistics;
 
 /// The scope that releases the registry number: granted only through its own operation,
@@ -52,8 +51,8 @@ pub struct AdminPlane {
     /// The citizen directory (the node's cached one: a lock applies here at once, on other
     /// nodes within the cache's 5 s).
     pub citizens: Arc<dyn CitizenDirectory>,
-    /// SSO sessions, to end them.
-    pub sessions: Sessions,
+    /// The provider, to end a citizen's sessions and notify the clients that took part.
+    pub provider: Arc<crate::provider::Provider>,
     /// The dashboard's counters.
     pub statistics: Statistics,
     /// How long a session may live (for the dashboard's recent sessions).
@@ -268,10 +267,13 @@ fn changed_meanwhile() -> AdminFailure {
 
 impl AdminPlane {
     async fn end_sessions(&self, citizen: CitizenId) -> Result<(), AdminFailure> {
-        self.sessions.end_all(citizen.0).await.map_err(|error| {
-            tracing::error!(%error, "cannot end a citizen's sessions");
-            AdminFailure::Unavailable
-        })
+        self.provider
+            .end_citizen_sessions(citizen.0)
+            .await
+            .map_err(|error| {
+                tracing::error!(?error, "cannot end a citizen's sessions");
+                AdminFailure::Unavailable
+            })
     }
 
     async fn citizen(&self, id: &str) -> Result<Citizen, AdminFailure> {

@@ -25,6 +25,7 @@ use crate::otp::{Checked, Otp, Recipient, Sent};
 use crate::sessions::{Session, Sessions};
 use crate::sms::Outbox;
 use crate::tokens::{Grant, Tokens, digest};
+use uuid::Uuid;
 
 /// The level one-time codes reach, and their methods (RFC 8176).
 pub const SMS_ACR: &str = "low";
@@ -1022,50 +1023,83 @@ impl Provider {
             return Ok(None);
         };
         for client_id in &session.clients {
-            let Ok(id) = ClientId::parse(client_id) else {
-                continue;
-            };
-            let Some(client) = self.clients.find(&id).await? else {
-                continue;
-            };
-            let Some(uri) = client.backchannel_logout_uri.clone() else {
-                continue;
-            };
-            let token = self.logout_token(&client, &session)?;
-            let http = self.http.clone();
-            tokio::spawn(async move {
-                let result = http
-                    .post(&uri)
-                    .form(&[("logout_token", token.as_str())])
-                    .send()
-                    .await;
-                match result {
-                    Ok(response) if response.status().is_success() => {
-                        tracing::info!(client = %id, "back-channel logout delivered");
-                    }
-                    Ok(response) => {
-                        tracing::warn!(client = %id, status = %response.status(), "back-channel logout refused");
-                    }
-                    Err(_) => tracing::warn!(client = %id, "back-channel logout not delivered"),
-                }
-            });
+            self.notify_logout(client_id, session.citizen_id, Some(&session.sid))
+                .await?;
         }
         Ok(Some(session))
     }
 
-    /// A logout token (Back-Channel Logout 1.0 section 2.4) for `client` and `session`.
-    pub fn logout_token(&self, client: &Client, session: &Session) -> Result<String, OAuthError> {
+    /// Ends every SSO session of a citizen (an administrator's decision, or a lock) and
+    /// notifies each client that took part in one, with a logout token naming the citizen's
+    /// `sub` and no `sid`: the client ends all of its sessions for that subject (Back-Channel
+    /// Logout 1.0 section 2.4).
+    pub async fn end_citizen_sessions(&self, citizen_id: Uuid) -> Result<(), OAuthError> {
+        let clients = self.sessions.end_all(citizen_id).await?;
+        for client_id in &clients {
+            self.notify_logout(client_id, citizen_id, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends a logout token to the client's back-channel logout URI, if it has one, without
+    /// waiting for the answer (delivery is logged).
+    async fn notify_logout(
+        &self,
+        client_id: &str,
+        citizen_id: Uuid,
+        sid: Option<&str>,
+    ) -> Result<(), OAuthError> {
+        let Ok(id) = ClientId::parse(client_id) else {
+            return Ok(());
+        };
+        let Some(client) = self.clients.find(&id).await? else {
+            return Ok(());
+        };
+        let Some(uri) = client.backchannel_logout_uri.clone() else {
+            return Ok(());
+        };
+        let token = self.logout_token(&client, citizen_id, sid)?;
+        let http = self.http.clone();
+        tokio::spawn(async move {
+            let result = http
+                .post(&uri)
+                .form(&[("logout_token", token.as_str())])
+                .send()
+                .await;
+            match result {
+                Ok(response) if response.status().is_success() => {
+                    tracing::info!(client = %id, "back-channel logout delivered");
+                }
+                Ok(response) => {
+                    tracing::warn!(client = %id, status = %response.status(), "back-channel logout refused");
+                }
+                Err(_) => tracing::warn!(client = %id, "back-channel logout not delivered"),
+            }
+        });
+        Ok(())
+    }
+
+    /// A logout token (Back-Channel Logout 1.0 section 2.4) for `client` about a citizen:
+    /// one session's (`sid`) or all of them (`sub` only).
+    pub fn logout_token(
+        &self,
+        client: &Client,
+        citizen_id: Uuid,
+        sid: Option<&str>,
+    ) -> Result<String, OAuthError> {
         let now = self.clock.now().timestamp();
-        let claims = serde_json::json!({
+        let mut claims = serde_json::json!({
             "iss": self.settings.issuer,
-            "sub": self.tokens.subject(client, session.citizen_id),
+            "sub": self.tokens.subject(client, citizen_id),
             "aud": client.id.as_str(),
             "iat": now,
             "exp": now + 120,
             "jti": jose::random_token(16)?,
-            "sid": self.tokens.client_sid(client, &session.sid),
             "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
         });
+        if let Some(sid) = sid {
+            claims["sid"] = serde_json::Value::String(self.tokens.client_sid(client, sid));
+        }
         let algorithm = client
             .id_token_signing_alg
             .unwrap_or(jose::Algorithm::Es256);

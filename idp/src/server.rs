@@ -276,11 +276,7 @@ pub fn admin_plane(node: &Node) -> crate::admin_plane::AdminPlane {
         audit: node.provider.audit.clone(),
         clock: node.provider.clock.clone(),
         citizens: node.provider.citizens.clone(),
-        sessions: crate::sessions::Sessions::new(
-            node.state.store.clone(),
-            node.provider.clock.clone(),
-            node.provider.settings.lifetimes.session,
-        ),
+        provider: node.provider.clone(),
         statistics: node.provider.statistics.clone(),
         session_lifetime: node.provider.settings.lifetimes.session,
         store: node.state.store.clone(),

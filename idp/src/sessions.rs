@@ -45,6 +45,10 @@ pub struct Session {
 /// Where the "sessions before this instant are over" mark of a citizen is kept.
 const ENDED_NAMESPACE: &str = "sso_ended";
 
+/// Where the clients that took part in a citizen's sessions are listed, for back-channel
+/// logout when an administrator ends them all.
+const CLIENTS_NAMESPACE: &str = "sso_clients";
+
 /// The sessions in the short-lived store.
 pub struct Sessions {
     store: Arc<dyn EphemeralStore>,
@@ -129,7 +133,8 @@ impl Sessions {
 
     /// Ends every session of a citizen that started up to now, on every node: each is
     /// refused (and dropped) when next presented. The mark lasts as long as a session can.
-    pub async fn end_all(&self, citizen_id: Uuid) -> Result<(), StoreError> {
+    /// Returns the clients that took part in those sessions, to notify.
+    pub async fn end_all(&self, citizen_id: Uuid) -> Result<Vec<String>, StoreError> {
         let now = self.clock.now().timestamp_millis().to_string();
         self.store
             .put(
@@ -137,7 +142,14 @@ impl Sessions {
                 now.as_bytes(),
                 self.lifetime + Duration::from_secs(60),
             )
-            .await
+            .await?;
+        let listed = self
+            .store
+            .take(&Key::new(CLIENTS_NAMESPACE, citizen_id.to_string()))
+            .await?;
+        Ok(listed
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default())
     }
 
     /// Records that `client` took part in the session.
@@ -150,8 +162,31 @@ impl Sessions {
         if !session.clients.iter().any(|c| c == client) {
             session.clients.push(client.to_owned());
             self.save(cookie, session).await?;
+            self.list_client(session.citizen_id, client).await?;
         }
         Ok(())
+    }
+
+    /// Adds `client` to the citizen's list of clients with a session, kept as long as a
+    /// session can last. Read, then written: two logins of one citizen at the same instant
+    /// may lose an entry, which costs that client its back-channel notice when an
+    /// administrator ends every session (the sessions themselves still end).
+    async fn list_client(&self, citizen_id: Uuid, client: &str) -> Result<(), StoreError> {
+        let key = Key::new(CLIENTS_NAMESPACE, citizen_id.to_string());
+        let mut clients: Vec<String> = self
+            .store
+            .get(&key)
+            .await?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        if clients.iter().any(|c| c == client) {
+            return Ok(());
+        }
+        clients.push(client.to_owned());
+        let value = serde_json::to_vec(&clients).unwrap_or_default();
+        self.store
+            .put(&key, &value, self.lifetime + Duration::from_secs(60))
+            .await
     }
 
     /// Ends the session; returns it when it was live.

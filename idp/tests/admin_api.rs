@@ -13,8 +13,8 @@ use std::time::Duration;
 use idp::admins::Role;
 use serde_json::{Value, json};
 use support::server::{
-    Browser, CITIZEN, TestServer, authorize_url, confidential_client, log_in, pkce, query_of,
-    redeem,
+    Browser, CITIZEN, TestServer, authorize_url, backchannel_endpoint, confidential_client, log_in,
+    pkce, query_of, redeem,
 };
 
 /// Issues an admin token of `role` for a new account `name`.
@@ -923,7 +923,9 @@ async fn a_locked_citizen_loses_every_session_and_cannot_log_in_until_unlocked(s
 async fn ending_a_citizens_sessions_ends_single_sign_on_everywhere(server: TestServer) {
     const RP: &str = "https://rp.example/cb";
     let admin = token(&server, "dorj", Role::SecurityAdmin).await;
-    let (client, _) = confidential_client("rp-end", RP);
+    let (endpoint, mut received) = backchannel_endpoint().await;
+    let (mut client, _) = confidential_client("rp-end", RP);
+    client.backchannel_logout_uri = Some(endpoint);
     server.register(&client).await;
     let browser = Browser::new();
     let (_, challenge) = pkce();
@@ -954,6 +956,30 @@ async fn ending_a_citizens_sessions_ends_single_sign_on_everywhere(server: TestS
     )
     .await;
     assert_eq!(ended.status, 204, "{}", ended.body);
+    // The e-service hears of it (Back-Channel Logout): every session of this subject.
+    let body = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("a logout token within 10 s")
+        .unwrap();
+    let token = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "logout_token")
+        .unwrap()
+        .1
+        .into_owned();
+    let parsed = idp::jose::Compact::parse(&token).unwrap();
+    server.provider.tokens.keys().verify(&parsed).unwrap();
+    let claims: Value = parsed.claims().unwrap();
+    assert_eq!(claims["aud"], "rp-end");
+    let citizen = uuid::Uuid::parse_str(&id).unwrap();
+    assert_eq!(
+        claims["sub"],
+        server.provider.tokens.subject(&client, citizen),
+        "the subject this e-service knows"
+    );
+    assert!(
+        claims.get("sid").is_none(),
+        "all sessions, not one: {claims}"
+    );
     let after = browser.get(&authorize).await;
     assert!(
         after.location.as_deref().unwrap().starts_with("/login/"),

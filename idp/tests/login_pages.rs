@@ -11,8 +11,8 @@ use std::time::Duration;
 use idp::citizens::{CitizenStatus, RegistryNumber};
 use serde_json::Value;
 use support::server::{
-    Backends, Browser, CITIZEN, LoginPage, TestServer, authorize_url, confidential_client, csrf,
-    log_in, pkce, query_of, redeem, userinfo,
+    Backends, Browser, CITIZEN, LoginPage, TestServer, authorize_url, backchannel_endpoint,
+    confidential_client, csrf, log_in, pkce, query_of, redeem, userinfo,
 };
 
 const RP: &str = "https://rp.example/cb";
@@ -315,50 +315,9 @@ async fn logout_without_a_hint_asks_first(server: TestServer) {
 }
 
 async fn back_channel_logout_reaches_every_client_of_the_session(server: TestServer) {
-    // A relying party's back-channel endpoint: records what it receives.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let sender = sender.clone();
-            tokio::spawn(async move {
-                let mut buffer = vec![0u8; 16 * 1024];
-                let mut read = 0;
-                loop {
-                    let n = socket.read(&mut buffer[read..]).await.unwrap_or(0);
-                    if n == 0 {
-                        break;
-                    }
-                    read += n;
-                    let text = String::from_utf8_lossy(&buffer[..read]).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length: usize = text
-                            .lines()
-                            .find_map(|l| {
-                                l.to_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse().unwrap())
-                            })
-                            .unwrap_or(0);
-                        if read >= end + 4 + length {
-                            let _ = sender.send(text[end + 4..end + 4 + length].to_owned());
-                            let _ = socket
-                                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                                .await;
-                            break;
-                        }
-                    }
-                }
-            });
-        }
-    });
+    let (endpoint, mut received) = backchannel_endpoint().await;
     let (mut client, _) = confidential_client("rp-bcl", RP);
-    client.backchannel_logout_uri = Some(format!("http://{address}/backchannel"));
+    client.backchannel_logout_uri = Some(endpoint);
     client.check().unwrap();
     server.register(&client).await;
     let browser = Browser::new();

@@ -12,6 +12,8 @@
 //! |---|---|
 //! | `/api/v1/...` | the operations (see `openapi/admin.json`) |
 //! | `/openapi.json` | the OpenAPI 3 document |
+//! | `/explorer` | the document in an interactive explorer (Swagger UI, embedded) |
+//! | `/console/...` | the admin console (server-rendered pages; see the `console` module) |
 
 #![forbid(unsafe_code)]
 
@@ -23,6 +25,9 @@ pub mod problem;
 pub mod roles;
 
 use std::sync::Arc;
+
+use base64::Engine as _;
+use sha2::Digest as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -194,9 +199,11 @@ pub fn routes(backend: Arc<dyn AdminBackend>, options: ConsoleOptions) -> impl E
     let service = service(backend);
     let spec = service.spec_endpoint();
     let methods = Arc::new(MethodTable::from_spec(&service.spec()));
+    let explorer = explorer(&service);
     Route::new()
         .nest("/api/v1", service)
         .at("/openapi.json", spec)
+        .at("/explorer", explorer)
         .nest("/console", console::routes(desk, options))
         .at("/", poem::get(console_home))
         .around(move |endpoint, request| {
@@ -224,6 +231,54 @@ pub fn routes(backend: Arc<dyn AdminBackend>, options: ConsoleOptions) -> impl E
                 Ok::<_, poem::Error>(response)
             }
         })
+}
+
+/// The interactive explorer of the API (Swagger UI, embedded in the binary), with a policy
+/// that allows its two inline scripts and its stylesheet by their hashes, its images as
+/// `data:` URLs, and requests to this origin only.
+fn explorer(service: &OpenApiService<api::AdminApi, ()>) -> impl Endpoint + use<> {
+    let html = service.swagger_ui_html();
+    let csp = explorer_policy(&html);
+    poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .content_type("text/html; charset=utf-8")
+            .header(poem::http::header::CONTENT_SECURITY_POLICY, csp.as_str())
+            .header(poem::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+            .header(poem::http::header::REFERRER_POLICY, "no-referrer")
+            .body(html.clone())
+    })
+}
+
+/// The Content-Security-Policy of a page whose only scripts and styles are inline: each
+/// allowed by the SHA-256 of its text (CSP Level 3 hash-source).
+fn explorer_policy(html: &str) -> String {
+    let hashes = |tag: &str| {
+        let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
+        let mut sources = Vec::new();
+        let mut rest = html;
+        while let Some(start) = rest.find(&open) {
+            let after = &rest[start..];
+            let Some(body_start) = after.find('>').map(|i| i + 1) else {
+                break;
+            };
+            let Some(body_len) = after[body_start..].find(&close) else {
+                break;
+            };
+            let body = &after[body_start..body_start + body_len];
+            sources.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body))
+            ));
+            rest = &after[body_start + body_len..];
+        }
+        sources.join(" ")
+    };
+    format!(
+        "default-src 'none'; script-src {}; style-src {}; img-src 'self' data:; \
+         connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+        hashes("script"),
+        hashes("style")
+    )
 }
 
 /// The methods of each documented path, to answer 405 with `Allow`.
@@ -451,6 +506,27 @@ impl AdminBackend for NoBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_explorer_policy_allows_exactly_its_inline_scripts_and_styles() {
+        let hash = |text: &str| {
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text))
+            )
+        };
+        let policy = explorer_policy(
+            "<style charset=\"UTF-8\">b{}</style><script charset=\"UTF-8\">one()</script>\
+             <div></div><script>two()</script>",
+        );
+        assert!(policy.starts_with(&format!(
+            "default-src 'none'; script-src {} {}; style-src {};",
+            hash("one()"),
+            hash("two()"),
+            hash("b{}")
+        )));
+        assert!(!policy.contains("unsafe"));
+    }
 
     #[test]
     fn parse_errors_name_their_field() {

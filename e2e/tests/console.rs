@@ -2,7 +2,7 @@
 //! PostgreSQL and Redis: signs in with an API token, registers an e-service in the console,
 //! and that e-service (the SDK's example, configured with the secret the console showed once)
 //! then logs a citizen in; back in the console, the dashboard counts the login and names the
-//! e-service. Screenshots under `target/test-output/console_*/`; the browser console must stay
+//! e-service; the API's explorer runs. Screenshots under `target/test-output/console_*/`; the browser console must stay
 //! free of errors (a style or script blocked by the Content-Security-Policy shows there).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -138,6 +138,13 @@ async fn an_eservice_registered_in_the_console_logs_a_citizen_in_and_the_dashboa
         .unwrap();
     assert!(!bars.is_empty(), "the chart draws the hour of the login");
     witness.page(&browser, "dashboard-after").await;
+
+    // The API's interactive explorer runs under its policy (a blocked script would show in
+    // the browser console) and lists the operations.
+    browser.goto(&console("/explorer")).await.unwrap();
+    let operation = wait_for(&browser, Locator::Css(".opblock-summary-path")).await;
+    assert!(operation.text().await.unwrap().starts_with('/'));
+    witness.page(&browser, "explorer").await;
     witness.assert_console_clean();
     browser.close().await.unwrap();
 }

@@ -379,6 +379,21 @@ async fn the_console_speaks_english_on_request_and_goes_back_only_to_itself(serv
             "{back}"
         );
     }
+    // The API's explorer: a page with inline scripts, each allowed by its hash only.
+    let explorer = browser.get(&url("/explorer")).await;
+    assert_eq!(explorer.status, 200);
+    let policy = explorer.headers["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        policy.starts_with("default-src 'none'; script-src 'sha256-"),
+        "{policy}"
+    );
+    assert!(!policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"));
+    assert!(
+        explorer.body.contains("\"DAN admin API\""),
+        "the document is in the page"
+    );
     let verified = browser.get(&url("/console/audit/verify")).await;
     assert_eq!(verified.status, 200, "{}", verified.body);
     assert!(verified.body.contains("role=\"status\""));

@@ -1024,7 +1024,7 @@ impl Provider {
         };
         for client_id in &session.clients {
             self.notify_logout(client_id, session.citizen_id, Some(&session.sid))
-                .await?;
+                .await;
         }
         Ok(Some(session))
     }
@@ -1032,33 +1032,40 @@ impl Provider {
     /// Ends every SSO session of a citizen (an administrator's decision, or a lock) and
     /// notifies each client that took part in one, with a logout token naming the citizen's
     /// `sub` and no `sid`: the client ends all of its sessions for that subject (Back-Channel
-    /// Logout 1.0 section 2.4).
+    /// Logout 1.0 section 2.4). The sessions have ended when this returns `Ok`; the notices
+    /// are best-effort, each failure logged, none stopping the others.
     pub async fn end_citizen_sessions(&self, citizen_id: Uuid) -> Result<(), OAuthError> {
         let clients = self.sessions.end_all(citizen_id).await?;
         for client_id in &clients {
-            self.notify_logout(client_id, citizen_id, None).await?;
+            self.notify_logout(client_id, citizen_id, None).await;
         }
         Ok(())
     }
 
     /// Sends a logout token to the client's back-channel logout URI, if it has one, without
-    /// waiting for the answer (delivery is logged).
-    async fn notify_logout(
-        &self,
-        client_id: &str,
-        citizen_id: Uuid,
-        sid: Option<&str>,
-    ) -> Result<(), OAuthError> {
+    /// waiting for the answer. Best-effort: a failure is logged and ends nothing else.
+    async fn notify_logout(&self, client_id: &str, citizen_id: Uuid, sid: Option<&str>) {
         let Ok(id) = ClientId::parse(client_id) else {
-            return Ok(());
+            return;
         };
-        let Some(client) = self.clients.find(&id).await? else {
-            return Ok(());
+        let client = match self.clients.find(&id).await {
+            Ok(Some(client)) => client,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(client = %id, %error, "back-channel logout not sent: client unreadable");
+                return;
+            }
         };
         let Some(uri) = client.backchannel_logout_uri.clone() else {
-            return Ok(());
+            return;
         };
-        let token = self.logout_token(&client, citizen_id, sid)?;
+        let token = match self.logout_token(&client, citizen_id, sid) {
+            Ok(token) => token,
+            Err(error) => {
+                tracing::warn!(client = %id, ?error, "back-channel logout not sent: no token");
+                return;
+            }
+        };
         let http = self.http.clone();
         tokio::spawn(async move {
             let result = http
@@ -1076,7 +1083,6 @@ impl Provider {
                 Err(_) => tracing::warn!(client = %id, "back-channel logout not delivered"),
             }
         });
-        Ok(())
     }
 
     /// A logout token (Back-Channel Logout 1.0 section 2.4) for `client` about a citizen:

@@ -167,10 +167,10 @@ impl Sessions {
         Ok(())
     }
 
-    /// Adds `client` to the citizen's list of clients with a session, kept as long as a
-    /// session can last. Read, then written: two logins of one citizen at the same instant
-    /// may lose an entry, which costs that client its back-channel notice when an
-    /// administrator ends every session (the sessions themselves still end).
+    /// Adds `client` to the citizen's list of clients with a session, and keeps the list as
+    /// long as the newest session can last. Read, then written: two logins of one citizen at
+    /// the same instant may lose an entry, which costs that client its back-channel notice
+    /// when an administrator ends every session (the sessions themselves still end).
     async fn list_client(&self, citizen_id: Uuid, client: &str) -> Result<(), StoreError> {
         let key = Key::new(CLIENTS_NAMESPACE, citizen_id.to_string());
         let mut clients: Vec<String> = self
@@ -179,10 +179,9 @@ impl Sessions {
             .await?
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
-        if clients.iter().any(|c| c == client) {
-            return Ok(());
+        if !clients.iter().any(|c| c == client) {
+            clients.push(client.to_owned());
         }
-        clients.push(client.to_owned());
         let value = serde_json::to_vec(&clients).unwrap_or_default();
         self.store
             .put(&key, &value, self.lifetime + Duration::from_secs(60))

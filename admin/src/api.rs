@@ -14,8 +14,9 @@ use poem_openapi::{ApiResponse, OpenApi, SecurityScheme, Tags};
 use crate::AdminBackend;
 use crate::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenLookup, CitizenView, ClientInput, ClientPage,
-    ClientSettings, ClientView, CreatedClient, KeyView, Me, Reason, RotatedSecret, ScopeView,
-    SecretRotation, StatisticsView,
+    ClientSettings, ClientView, CreatedClient, InitialTokenInput, InitialTokenView,
+    IssuedInitialToken, KeyView, Me, Reason, RotatedSecret, ScopeView, SecretRotation,
+    StatisticsView,
 };
 use crate::problem::{AdminFailure, Failure};
 use crate::roles::{Permission, Principal};
@@ -32,6 +33,10 @@ enum Tag {
     /// E-services (OpenID Connect clients). Roles: read by all, changed by security-admin and
     /// client-manager.
     Clients,
+    /// Initial access tokens for dynamic client registration (RFC 7591, `POST /register` on
+    /// the public listener). Roles: listed by all; issued and revoked by security-admin and
+    /// client-manager.
+    Registration,
     /// The scope catalogue, and the restricted scope's grants. Roles: read by all; granted
     /// and withdrawn by security-admin only.
     Scopes,
@@ -52,6 +57,14 @@ enum Created {
     /// Created; the secret is shown this once.
     #[oai(status = 201)]
     Created(Json<CreatedClient>),
+}
+
+/// 201 with the issued initial access token.
+#[derive(ApiResponse)]
+enum Issued {
+    /// Issued; the token is shown this once.
+    #[oai(status = 201)]
+    Issued(Json<IssuedInitialToken>),
 }
 
 /// The audit trail as NDJSON.
@@ -312,6 +325,68 @@ impl AdminApi {
         self.done(&who, "clients.delete", Some(&client_id.0), deleted)
             .await
             .map(|()| Deleted::Deleted)
+    }
+
+    /// Issues an initial access token: an agency registers its e-services with it at
+    /// `POST /register` (RFC 7591), under the same rules as clients created here (never the
+    /// restricted scope, never consent skipping). Single use unless `max_registrations` says
+    /// more; the token is in this answer only.
+    #[oai(
+        path = "/initial-access-tokens",
+        method = "post",
+        tag = "Tag::Registration"
+    )]
+    async fn create_initial_token(
+        &self,
+        token: AdminToken,
+        input: Json<InitialTokenInput>,
+    ) -> Answer<Issued> {
+        let action = "initial_tokens.create";
+        let who = self
+            .authorize(&token, Permission::WriteClients, action)
+            .await?;
+        let issued = self.backend.create_initial_token(input.0, &who).await;
+        let target = issued.as_ref().ok().map(|i| i.record.id.clone());
+        self.done(&who, action, target.as_deref(), issued)
+            .await
+            .map(|i| Issued::Issued(Json(i)))
+    }
+
+    /// The initial access tokens, newest first, with their use counts (never the tokens).
+    #[oai(
+        path = "/initial-access-tokens",
+        method = "get",
+        tag = "Tag::Registration"
+    )]
+    async fn list_initial_tokens(&self, token: AdminToken) -> Answer<Json<Vec<InitialTokenView>>> {
+        let action = "initial_tokens.list";
+        let who = self
+            .authorize(&token, Permission::ReadClients, action)
+            .await?;
+        let tokens = self.backend.list_initial_tokens().await;
+        self.done(&who, action, None, tokens).await.map(Json)
+    }
+
+    /// Revokes an initial access token at once: it registers nothing more. Clients it
+    /// registered stay (delete or disable them separately).
+    #[oai(
+        path = "/initial-access-tokens/:id/revoke",
+        method = "post",
+        tag = "Tag::Registration"
+    )]
+    async fn revoke_initial_token(
+        &self,
+        token: AdminToken,
+        id: Path<String>,
+    ) -> Answer<Json<InitialTokenView>> {
+        let action = "initial_tokens.revoke";
+        let who = self
+            .authorize(&token, Permission::WriteClients, action)
+            .await?;
+        let revoked = self.backend.revoke_initial_token(&id.0, &who).await;
+        self.done(&who, action, Some(&id.0), revoked)
+            .await
+            .map(Json)
     }
 
     /// The scope catalogue: what each scope releases, and which are restricted.

@@ -450,7 +450,7 @@ impl Registrations {
             }
             Stored::IdTaken => return Err(RegistrationError::Unavailable),
         }
-        self.changed("registered", &client, Some(("initial_token", &record.id)))
+        self.changed("register", &client, Some(("initial_token", &record.id)))
             .await;
         let mut body = self.answer(&client, access.expose());
         body.insert("client_id_issued_at".to_owned(), json!(now.timestamp()));
@@ -513,7 +513,7 @@ impl Registrations {
         let result = self.replace(&existing, body).await;
         match result {
             Ok((client, secret)) => {
-                self.changed("updated", &client, None).await;
+                self.changed("update", &client, None).await;
                 let mut body = self.answer(&client, bearer.unwrap_or_default());
                 if let Some(secret) = &secret {
                     body.insert(
@@ -584,7 +584,7 @@ impl Registrations {
         if !self.clients.delete(&client.id).await? {
             return Err(RegistrationError::Conflict);
         }
-        self.changed("deleted", &client, None).await;
+        self.changed("delete", &client, None).await;
         Ok(())
     }
 }

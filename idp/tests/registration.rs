@@ -661,7 +661,8 @@ async fn initial_access_tokens_are_issued_by_client_managers_and_listed_by_audit
     let security = admin_token(&server, "dorj", Role::SecurityAdmin).await;
     let manager = admin_token(&server, "saraa", Role::ClientManager).await;
     let auditor = admin_token(&server, "bold", Role::Auditor).await;
-    let input = json!({"label": "Tax office"});
+    // 128 Cyrillic characters (256 bytes) is a valid label.
+    let input = json!({"label": "Т".repeat(128)});
 
     let refused = admin(
         &server,
@@ -718,6 +719,8 @@ async fn initial_access_tokens_are_issued_by_client_managers_and_listed_by_audit
 
     for (bad, field) in [
         (json!({"label": ""}), "label"),
+        (json!({"label": "  "}), "label"),
+        (json!({"label": "Т".repeat(129)}), "label"),
         (
             json!({"label": "x", "max_registrations": 0}),
             "max_registrations",

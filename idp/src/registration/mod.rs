@@ -273,7 +273,10 @@ impl Registrations {
         created_by: &str,
     ) -> Result<(IssuedToken, InitialTokenRecord), RegistrationError> {
         let invalid = |field, reason| Err(RegistrationError::Invalid { field, reason });
-        if label.trim().is_empty() || label.len() > 128 || label.chars().any(char::is_control) {
+        // Characters, not bytes: a Mongolian label is Cyrillic (PostgreSQL's varchar(128)
+        // counts characters too).
+        let length = label.chars().count();
+        if label.trim().is_empty() || length > 128 || label.chars().any(char::is_control) {
             return invalid("label", "the label must be 1 to 128 printable characters");
         }
         if !(60..=MAX_INITIAL_TOKEN_SECONDS).contains(&lifetime_seconds) {

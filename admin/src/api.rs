@@ -15,8 +15,9 @@ use crate::AdminBackend;
 use crate::desk::{Answer, Desk};
 use crate::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenLookup, CitizenView, ClientInput, ClientPage,
-    ClientSettings, ClientView, CreatedClient, KeyView, Me, Reason, RotatedSecret, ScopeView,
-    SecretRotation, StatisticsView,
+    ClientSettings, ClientView, CreatedClient, InitialTokenInput, InitialTokenView,
+    IssuedInitialToken, KeyView, Me, Reason, RotatedSecret, ScopeView, SecretRotation,
+    StatisticsView,
 };
 use crate::problem::Failure;
 use crate::roles::{Permission, Principal};
@@ -33,6 +34,10 @@ enum Tag {
     /// E-services (OpenID Connect clients). Roles: read by all, changed by security-admin and
     /// client-manager.
     Clients,
+    /// Initial access tokens for dynamic client registration (RFC 7591, `POST /register` on
+    /// the public listener). Roles: listed by all; issued and revoked by security-admin and
+    /// client-manager.
+    Registration,
     /// The scope catalogue, and the restricted scope's grants. Roles: read by all; granted
     /// and withdrawn by security-admin only.
     Scopes,
@@ -53,6 +58,14 @@ enum Created {
     /// Created; the secret is shown this once.
     #[oai(status = 201)]
     Created(Json<CreatedClient>),
+}
+
+/// 201 with the issued initial access token.
+#[derive(ApiResponse)]
+enum Issued {
+    /// Issued; the token is shown this once.
+    #[oai(status = 201)]
+    Issued(Json<IssuedInitialToken>),
 }
 
 /// The audit trail as NDJSON.
@@ -245,6 +258,54 @@ impl AdminApi {
             .delete_client(&who, &client_id.0)
             .await
             .map(|()| Deleted::Deleted)
+    }
+
+    /// Issues an initial access token: an agency registers its e-services with it at
+    /// `POST /register` (RFC 7591), under the same rules as clients created here (never the
+    /// restricted scope, never consent skipping). Single use unless `max_registrations` says
+    /// more; the token is in this answer only.
+    #[oai(
+        path = "/initial-access-tokens",
+        method = "post",
+        tag = "Tag::Registration"
+    )]
+    async fn create_initial_token(
+        &self,
+        token: AdminToken,
+        input: Json<InitialTokenInput>,
+    ) -> Answer<Issued> {
+        let who = self.who(&token).await?;
+        self.desk
+            .create_initial_token(&who, input.0)
+            .await
+            .map(|i| Issued::Issued(Json(i)))
+    }
+
+    /// The initial access tokens, newest first, with their use counts (never the tokens).
+    #[oai(
+        path = "/initial-access-tokens",
+        method = "get",
+        tag = "Tag::Registration"
+    )]
+    async fn list_initial_tokens(&self, token: AdminToken) -> Answer<Json<Vec<InitialTokenView>>> {
+        let who = self.who(&token).await?;
+        self.desk.list_initial_tokens(&who).await.map(Json)
+    }
+
+    /// Revokes an initial access token at once: it registers nothing more. Clients it
+    /// registered stay (delete or disable them separately).
+    #[oai(
+        path = "/initial-access-tokens/:id/revoke",
+        method = "post",
+        tag = "Tag::Registration"
+    )]
+    async fn revoke_initial_token(
+        &self,
+        token: AdminToken,
+        id: Path<String>,
+    ) -> Answer<Json<InitialTokenView>> {
+        let who = self.who(&token).await?;
+        self.desk.revoke_initial_token(&who, &id.0).await.map(Json)
     }
 
     /// The scope catalogue: what each scope releases, and which are restricted.

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::AdminBackend;
 use crate::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage, ClientSettings,
-    ClientView, CreatedClient, KeyView, RotatedSecret, ScopeView, StatisticsView,
+    ClientView, CreatedClient, InitialTokenInput, InitialTokenView, IssuedInitialToken, KeyView,
+    RotatedSecret, ScopeView, StatisticsView,
 };
 use crate::problem::{AdminFailure, Failure};
 use crate::roles::{Permission, Principal};
@@ -323,5 +324,41 @@ impl Desk {
         self.permit(who, Permission::ReadAudit, action).await?;
         let report = self.backend.verify_audit().await;
         self.done(who, action, None, report).await
+    }
+
+    /// Issues an initial access token for dynamic client registration.
+    pub(crate) async fn create_initial_token(
+        &self,
+        who: &Principal,
+        input: InitialTokenInput,
+    ) -> Answer<IssuedInitialToken> {
+        let action = "initial_tokens.create";
+        self.permit(who, Permission::WriteClients, action).await?;
+        let issued = self.backend.create_initial_token(input, who).await;
+        let target = issued.as_ref().ok().map(|i| i.record.id.clone());
+        self.done(who, action, target.as_deref(), issued).await
+    }
+
+    /// The initial access tokens (never the tokens themselves).
+    pub(crate) async fn list_initial_tokens(
+        &self,
+        who: &Principal,
+    ) -> Answer<Vec<InitialTokenView>> {
+        let action = "initial_tokens.list";
+        self.permit(who, Permission::ReadClients, action).await?;
+        let tokens = self.backend.list_initial_tokens().await;
+        self.done(who, action, None, tokens).await
+    }
+
+    /// Revokes an initial access token.
+    pub(crate) async fn revoke_initial_token(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Answer<InitialTokenView> {
+        let action = "initial_tokens.revoke";
+        self.permit(who, Permission::WriteClients, action).await?;
+        let revoked = self.backend.revoke_initial_token(id, who).await;
+        self.done(who, action, Some(id), revoked).await
     }
 }

@@ -37,7 +37,8 @@ use poem_openapi::OpenApiService;
 pub use self::console::ConsoleOptions;
 use self::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage, ClientSettings,
-    ClientView, CreatedClient, KeyView, RotatedSecret, ScopeView, StatisticsView,
+    ClientView, CreatedClient, InitialTokenInput, InitialTokenView, IssuedInitialToken, KeyView,
+    RotatedSecret, ScopeView, StatisticsView,
 };
 use self::problem::{AdminFailure, Problem};
 use self::roles::Principal;
@@ -106,6 +107,22 @@ pub trait AdminBackend: Send + Sync {
     -> Result<ClientView, AdminFailure>;
     /// Deletes a client.
     async fn delete_client(&self, id: &str) -> Result<(), AdminFailure>;
+
+    /// Issues an initial access token for dynamic client registration (RFC 7591); the token
+    /// is in the answer only. Recorded with its actor.
+    async fn create_initial_token(
+        &self,
+        input: InitialTokenInput,
+        actor: &Principal,
+    ) -> Result<IssuedInitialToken, AdminFailure>;
+    /// Every initial access token, newest first, without the tokens.
+    async fn list_initial_tokens(&self) -> Result<Vec<InitialTokenView>, AdminFailure>;
+    /// Revokes an initial access token by its public id; recorded with its actor.
+    async fn revoke_initial_token(
+        &self,
+        id: &str,
+        actor: &Principal,
+    ) -> Result<InitialTokenView, AdminFailure>;
 
     /// The scope catalogue.
     async fn scopes(&self) -> Result<Vec<ScopeView>, AdminFailure>;
@@ -441,6 +458,23 @@ impl AdminBackend for NoBackend {
         Err(AdminFailure::Unavailable)
     }
     async fn list_keys(&self) -> Result<Vec<KeyView>, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn create_initial_token(
+        &self,
+        _: InitialTokenInput,
+        _: &Principal,
+    ) -> Result<IssuedInitialToken, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn list_initial_tokens(&self) -> Result<Vec<InitialTokenView>, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn revoke_initial_token(
+        &self,
+        _: &str,
+        _: &Principal,
+    ) -> Result<InitialTokenView, AdminFailure> {
         Err(AdminFailure::Unavailable)
     }
     async fn scopes(&self) -> Result<Vec<ScopeView>, AdminFailure> {

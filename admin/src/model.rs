@@ -383,3 +383,65 @@ pub struct StatisticsView {
     /// The e-services with the most logins today (UTC), at most 10.
     pub top_clients: Vec<Count>,
 }
+
+fn seven_days() -> u32 {
+    7 * 86_400
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// An initial access token to issue: an agency registers its e-services with it
+/// (`POST /register` on the public listener, RFC 7591).
+#[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct InitialTokenInput {
+    /// What it is for (the agency, the ticket): 1 to 128 printable characters.
+    #[oai(validator(min_length = 1, max_length = 128))]
+    pub label: String,
+    /// Seconds until it expires: 60 to 90 days (7 days by default).
+    #[oai(
+        default = "seven_days",
+        validator(minimum(value = "60"), maximum(value = "7776000"))
+    )]
+    pub expires_in: u32,
+    /// How many clients it may register: 1 (the default, single use) to 1000.
+    #[oai(
+        default = "one",
+        validator(minimum(value = "1"), maximum(value = "1000"))
+    )]
+    pub max_registrations: u32,
+}
+
+/// An initial access token as listed: never the token itself.
+#[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct InitialTokenView {
+    /// Public id, for revoking.
+    pub id: String,
+    /// What it is for.
+    pub label: String,
+    /// The administrator who issued it.
+    pub created_by: String,
+    /// When issued (RFC 3339).
+    pub created_at: String,
+    /// When it stops working (RFC 3339).
+    pub expires_at: String,
+    /// How many clients it may register.
+    pub max_registrations: u32,
+    /// How many it registered.
+    pub registrations: u32,
+    /// When revoked (RFC 3339), if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// An initial access token just issued: the token is shown this once.
+#[derive(Clone, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct IssuedInitialToken {
+    /// The token, for `Authorization: Bearer` at `POST /register`; stored only as a digest.
+    pub token: String,
+    /// Its record.
+    pub record: InitialTokenView,
+}

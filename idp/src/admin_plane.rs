@@ -9,8 +9,8 @@ use chrono::SecondsFormat;
 use dan_admin::AdminBackend;
 use dan_admin::model::{
     AuditEventView, AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage,
-    ClientSettings, ClientView, Count, CreatedClient, HourView, KeyView, RotatedSecret, ScopeView,
-    StatisticsView,
+    ClientSettings, ClientView, Count, CreatedClient, HourView, InitialTokenInput,
+    InitialTokenView, IssuedInitialToken, KeyView, RotatedSecret, ScopeView, StatisticsView,
 };
 use dan_admin::problem::AdminFailure;
 use dan_admin::roles::Principal;
@@ -29,11 +29,12 @@ use crate::ephemeral::{EphemeralStore, Key};
 use crate::jose::Algorithm;
 use crate::keys::KeyRing;
 use crate::otp::mask_phone;
+use crate::registration::{InitialTokenRecord, RegistrationError, rfc3339};
 use crate::statistics::Statistics;
 
 /// The scope that releases the registry number: granted only through its own operation,
 /// with a reason, never at registration.
-const RESTRICTED_SCOPE: &str = "national_id";
+pub(crate) const RESTRICTED_SCOPE: &str = "national_id";
 
 /// The admin plane's view of one DAN node.
 pub struct AdminPlane {
@@ -42,6 +43,8 @@ pub struct AdminPlane {
     /// The client registry (the node's cached one: a change forgets the cached entry here;
     /// other nodes see it within their 5 s cache, while a rotated-out secret keeps working).
     pub clients: Arc<dyn ClientRegistry>,
+    /// Dynamic client registration: the initial access tokens administrators issue.
+    pub registrations: Arc<crate::registration::Registrations>,
     /// The signing keys.
     pub keys: Arc<KeyRing>,
     /// The audit trail.
@@ -162,7 +165,10 @@ fn scope_is_known(scope: &str) -> bool {
 /// Builds a client `id` from `settings`, each refusal naming its field. `existing` is the
 /// client being changed, if any: its secret is kept while the method still uses one, and the
 /// restricted scope may stay if it already had it. Returns the client and a secret made now.
-fn from_settings(
+///
+/// The one validation of a client registration: administrators' clients and self-registered
+/// ones (RFC 7591, [`crate::registration`]) pass through it alike.
+pub(crate) fn from_settings(
     id: ClientId,
     settings: ClientSettings,
     existing: Option<&Client>,
@@ -293,6 +299,26 @@ impl AdminPlane {
             .await
             .map_err(storage)?
             .ok_or_else(|| AdminFailure::NotFound(format!("no client {}", id.as_str())))
+    }
+}
+
+fn initial_token_view(record: InitialTokenRecord) -> InitialTokenView {
+    InitialTokenView {
+        id: record.id,
+        label: record.label,
+        created_by: record.created_by,
+        created_at: rfc3339(record.created_at),
+        expires_at: rfc3339(record.expires_at),
+        max_registrations: record.max_registrations,
+        registrations: record.registrations,
+        revoked_at: record.revoked_at.map(rfc3339),
+    }
+}
+
+fn registration_failure(error: RegistrationError) -> AdminFailure {
+    match error {
+        RegistrationError::Invalid { field, reason } => AdminFailure::invalid(field, reason),
+        _ => AdminFailure::Unavailable,
     }
 }
 
@@ -515,6 +541,49 @@ impl AdminBackend for AdminPlane {
             return Err(AdminFailure::NotFound(format!("no client {}", id.as_str())));
         }
         Ok(())
+    }
+
+    async fn create_initial_token(
+        &self,
+        input: InitialTokenInput,
+        actor: &Principal,
+    ) -> Result<IssuedInitialToken, AdminFailure> {
+        let (token, record) = self
+            .registrations
+            .issue_initial_token(
+                &input.label,
+                input.expires_in,
+                input.max_registrations,
+                &actor.name,
+            )
+            .await
+            .map_err(registration_failure)?;
+        Ok(IssuedInitialToken {
+            token: token.expose().to_owned(),
+            record: initial_token_view(record),
+        })
+    }
+
+    async fn list_initial_tokens(&self) -> Result<Vec<InitialTokenView>, AdminFailure> {
+        let tokens = self
+            .registrations
+            .initial_tokens()
+            .await
+            .map_err(registration_failure)?;
+        Ok(tokens.into_iter().map(initial_token_view).collect())
+    }
+
+    async fn revoke_initial_token(
+        &self,
+        id: &str,
+        _actor: &Principal,
+    ) -> Result<InitialTokenView, AdminFailure> {
+        self.registrations
+            .revoke_initial_token(id)
+            .await
+            .map_err(registration_failure)?
+            .map(initial_token_view)
+            .ok_or_else(|| AdminFailure::NotFound(format!("no live initial access token {id:?}")))
     }
 
     async fn scopes(&self) -> Result<Vec<ScopeView>, AdminFailure> {

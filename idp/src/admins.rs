@@ -60,6 +60,17 @@ pub struct TokenRecord {
 pub struct IssuedToken(String);
 
 impl IssuedToken {
+    /// A new token: `prefix` and 32 random bytes, base64url-encoded.
+    pub(crate) fn generate(prefix: &str) -> Result<Self, crate::jose::JoseError> {
+        let random = crate::jose::random_bytes(32)?;
+        Ok(Self(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random))))
+    }
+
+    /// The digest it is stored as (SHA-256, base64url): the database never holds the token.
+    pub(crate) fn digest(&self) -> String {
+        digest(&self.0)
+    }
+
     /// The token, to hand to the administrator.
     pub fn expose(&self) -> &str {
         &self.0
@@ -123,7 +134,9 @@ impl std::fmt::Debug for Admins {
     }
 }
 
-fn digest(token: &str) -> String {
+/// The stored form of a bearer token: its SHA-256 digest, base64url-encoded. A token carries
+/// 256 random bits, so a fast digest is enough (nothing to guess).
+pub(crate) fn digest(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -177,9 +190,8 @@ impl Admins {
                 "the label must be at most 128 printable characters",
             ));
         }
-        let random = crate::jose::random_bytes(32)
+        let token = IssuedToken::generate(TOKEN_PREFIX)
             .map_err(|_| AdminError::Invalid("no randomness available"))?;
-        let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
         let id = crate::jose::random_token(12)
             .map_err(|_| AdminError::Invalid("no randomness available"))?;
         let now = self.clock.now();
@@ -193,8 +205,8 @@ impl Admins {
             expires_at: now + ttl,
             revoked_at: None,
         };
-        self.store.insert_token(&digest(&token), &record).await?;
-        Ok((IssuedToken(token), record))
+        self.store.insert_token(&token.digest(), &record).await?;
+        Ok((token, record))
     }
 
     /// Who a presented token acts for: `None` for an unknown, expired or revoked token, or a

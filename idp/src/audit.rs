@@ -61,11 +61,14 @@ pub enum EventKind {
     KeyChanged,
     /// An administrator did something (the detail says what).
     AdminAction,
+    /// An e-service registered itself, changed or deleted its registration, or was refused
+    /// (RFC 7591, RFC 7592; the detail says which, never with a token or secret).
+    ClientRegistration,
 }
 
 impl EventKind {
     /// Every kind, for filters and documentation.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::ConsentGranted,
@@ -74,6 +77,7 @@ impl EventKind {
         Self::TokensRevoked,
         Self::KeyChanged,
         Self::AdminAction,
+        Self::ClientRegistration,
     ];
 
     /// The stored name, `area.what`.
@@ -87,6 +91,7 @@ impl EventKind {
             Self::TokensRevoked => "tokens.revoked",
             Self::KeyChanged => "key.changed",
             Self::AdminAction => "admin.action",
+            Self::ClientRegistration => "client.registration",
         }
     }
 

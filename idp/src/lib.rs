@@ -18,6 +18,7 @@
 //! | [`keys`] | signing keys: next → active → retired, sealed at rest, the JWKS |
 //! | [`jose`] | JWS, JWK, key encryption and HMAC on OpenSSL |
 //! | [`secrets`] | the key-encryption key and the hash key |
+//! | [`registration`] | dynamic client registration (RFC 7591, 7592) on initial access tokens |
 //! | [`client_auth`] | client authentication at the token-style endpoints |
 //! | [`provider`] | the OpenID Provider's operations, wiring the domain together |
 //! | [`oauth`] | OAuth and OpenID Connect error codes |
@@ -55,6 +56,7 @@ pub mod oauth;
 pub mod otp;
 pub mod pages;
 pub mod provider;
+pub mod registration;
 pub mod secrets;
 pub mod server;
 pub mod sessions;

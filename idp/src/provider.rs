@@ -57,6 +57,8 @@ pub struct Provider {
     pub settings: Settings,
     /// Clients.
     pub clients: Arc<dyn ClientRegistry>,
+    /// Dynamic client registration (RFC 7591, 7592) and its initial access tokens.
+    pub registrations: Arc<crate::registration::Registrations>,
     /// Citizens.
     pub citizens: Arc<dyn CitizenDirectory>,
     /// Consents.

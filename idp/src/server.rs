@@ -217,7 +217,15 @@ pub async fn build_provider(
         crate::clients::CachedRegistry::new(Arc::new(database.clients()), Duration::from_secs(5)),
     );
     let statistics = crate::statistics::Statistics::new(store.clone(), clock.clone());
+    let registrations = Arc::new(crate::registration::Registrations::new(
+        Arc::new(database.registrations()),
+        clients.clone(),
+        audit.clone(),
+        clock.clone(),
+        config.issuer.clone(),
+    ));
     Ok(Provider {
+        registrations,
         statistics,
         settings: Settings {
             issuer: config.issuer.clone(),
@@ -272,6 +280,7 @@ pub fn admin_plane(node: &Node) -> crate::admin_plane::AdminPlane {
         // The node's cached registry: a change is seen by this node at once, by the others
         // within the cache's 5 s.
         clients: node.provider.clients.clone(),
+        registrations: node.provider.registrations.clone(),
         keys: node.provider.tokens.keys().clone(),
         audit: node.provider.audit.clone(),
         clock: node.provider.clock.clone(),

@@ -13,6 +13,7 @@
 //! | [`m20261125_000004_create_audit_events`] | `audit_events`: the hash-chained audit trail |
 //! | [`m20261125_000005_create_admins`] | `admin_accounts`, `admin_tokens`: administrators and their API tokens |
 //! | [`m20261125_000006_add_client_revision`] | `clients.revision`: optimistic concurrency for changes |
+//! | [`m20261125_000007_create_client_registration`] | `initial_access_tokens`, `clients.registration_token_hash`: dynamic client registration (RFC 7591, 7592) |
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
@@ -23,6 +24,7 @@ pub mod m20261125_000003_create_oidc_state;
 pub mod m20261125_000004_create_audit_events;
 pub mod m20261125_000005_create_admins;
 pub mod m20261125_000006_add_client_revision;
+pub mod m20261125_000007_create_client_registration;
 
 /// Every migration of DAN, in the order they apply.
 pub struct Migrator;
@@ -37,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_audit_events::Migration),
             Box::new(m20261125_000005_create_admins::Migration),
             Box::new(m20261125_000006_add_client_revision::Migration),
+            Box::new(m20261125_000007_create_client_registration::Migration),
         ]
     }
 }

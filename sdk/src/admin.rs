@@ -33,7 +33,7 @@ use serde_json::Value;
 use crate::http::{Fetch, read_capped};
 
 /// Every operation of the admin API, as `(method, path)` under `/api/v1`.
-pub const OPERATIONS: [(&str, &str); 23] = [
+pub const OPERATIONS: [(&str, &str); 26] = [
     ("get", "/me"),
     ("get", "/clients"),
     ("post", "/clients"),
@@ -43,6 +43,9 @@ pub const OPERATIONS: [(&str, &str); 23] = [
     ("post", "/clients/{client_id}/secret"),
     ("post", "/clients/{client_id}/disable"),
     ("post", "/clients/{client_id}/enable"),
+    ("post", "/initial-access-tokens"),
+    ("get", "/initial-access-tokens"),
+    ("post", "/initial-access-tokens/{id}/revoke"),
     ("get", "/scopes"),
     (
         "post",
@@ -361,6 +364,68 @@ pub struct StatisticsView {
     pub top_clients: Vec<Count>,
 }
 
+/// An initial access token to issue, for dynamic client registration (RFC 7591).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InitialTokenInput {
+    /// What it is for: 1 to 128 printable characters.
+    pub label: String,
+    /// Seconds until it expires: 60 to 90 days.
+    pub expires_in: u32,
+    /// How many clients it may register: 1 to 1000.
+    pub max_registrations: u32,
+}
+
+impl InitialTokenInput {
+    /// A single-use token valid for 7 days (the API's defaults).
+    pub fn single_use(label: &str) -> Self {
+        Self {
+            label: label.to_owned(),
+            expires_in: 7 * 86_400,
+            max_registrations: 1,
+        }
+    }
+}
+
+/// An initial access token as listed (never the token).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InitialTokenView {
+    /// Public id, for revoking.
+    pub id: String,
+    /// What it is for.
+    pub label: String,
+    /// The administrator who issued it.
+    pub created_by: String,
+    /// When issued (RFC 3339).
+    pub created_at: String,
+    /// When it stops working (RFC 3339).
+    pub expires_at: String,
+    /// How many clients it may register.
+    pub max_registrations: u32,
+    /// How many it registered.
+    pub registrations: u32,
+    /// When revoked (RFC 3339), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+/// An initial access token just issued: the token is shown this once. `Debug` hides it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssuedInitialToken {
+    /// The token, for `Authorization: Bearer` at `POST /register`.
+    pub token: String,
+    /// Its record.
+    pub record: InitialTokenView,
+}
+
+impl std::fmt::Debug for IssuedInitialToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedInitialToken")
+            .field("token", &"***")
+            .field("record", &self.record)
+            .finish()
+    }
+}
+
 /// Who the token acts for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Me {
@@ -648,6 +713,33 @@ impl AdminClient {
         self.send(reqwest::Method::POST, &path, &[], Some(&body))
             .await
             .map(|_| ())
+    }
+
+    /// `POST /initial-access-tokens`: the token is in the answer only.
+    pub async fn create_initial_token(
+        &self,
+        input: &InitialTokenInput,
+    ) -> Result<IssuedInitialToken, AdminError> {
+        let body = Self::json(input)?;
+        self.call(
+            reqwest::Method::POST,
+            "/initial-access-tokens",
+            &[],
+            Some(&body),
+        )
+        .await
+    }
+
+    /// `GET /initial-access-tokens`.
+    pub async fn initial_tokens(&self) -> Result<Vec<InitialTokenView>, AdminError> {
+        self.call(reqwest::Method::GET, "/initial-access-tokens", &[], None)
+            .await
+    }
+
+    /// `POST /initial-access-tokens/{id}/revoke`.
+    pub async fn revoke_initial_token(&self, id: &str) -> Result<InitialTokenView, AdminError> {
+        let path = format!("/initial-access-tokens/{}/revoke", path(id));
+        self.call(reqwest::Method::POST, &path, &[], None).await
     }
 
     /// `GET /keys`.

@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 
 use dan_sdk::admin::{
     AuditEventView, AuditPage, ChainReportView, CitizenView, ClientInput, ClientPage,
-    ClientSettings, ClientView, Count, CreatedClient, HourView, KeyView, Me, OPERATIONS, Problem,
-    RotatedSecret, ScopeView, StatisticsView,
+    ClientSettings, ClientView, Count, CreatedClient, HourView, InitialTokenInput,
+    InitialTokenView, IssuedInitialToken, KeyView, Me, OPERATIONS, Problem, RotatedSecret,
+    ScopeView, StatisticsView,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -196,6 +197,39 @@ fn each_type_has_exactly_the_properties_of_its_schema() {
             keys(&Me {
                 name: String::new(),
                 role: String::new(),
+            }),
+        ),
+        (
+            "InitialTokenInput",
+            keys(&InitialTokenInput::single_use("x")),
+        ),
+        (
+            "InitialTokenView",
+            keys(&InitialTokenView {
+                id: String::new(),
+                label: String::new(),
+                created_by: String::new(),
+                created_at: String::new(),
+                expires_at: String::new(),
+                max_registrations: 1,
+                registrations: 0,
+                revoked_at: Some(String::new()),
+            }),
+        ),
+        (
+            "IssuedInitialToken",
+            keys(&IssuedInitialToken {
+                token: String::new(),
+                record: InitialTokenView {
+                    id: String::new(),
+                    label: String::new(),
+                    created_by: String::new(),
+                    created_at: String::new(),
+                    expires_at: String::new(),
+                    max_registrations: 1,
+                    registrations: 0,
+                    revoked_at: None,
+                },
             }),
         ),
         (

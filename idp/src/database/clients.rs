@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::ExprTrait;
-use sea_orm::{ActiveValue, QueryOrder};
+use sea_orm::{ActiveValue, ConnectionTrait, QueryOrder};
 
 use crate::clients::{Client, ClientId, ClientRegistry};
 use crate::clock::Clock;
@@ -33,6 +33,9 @@ pub mod entity {
         pub updated_at: DateTimeUtc,
         /// Counts changes.
         pub revision: i64,
+        /// The digest of a self-registered client's registration access token (RFC 7592);
+        /// none for clients created by administrators.
+        pub registration_token_hash: Option<String>,
     }
 
     /// No relations yet.
@@ -58,7 +61,7 @@ impl SqlClientRegistry {
     }
 }
 
-fn client_from_row(row: entity::Model) -> Result<Client, StorageError> {
+pub(super) fn client_from_row(row: entity::Model) -> Result<Client, StorageError> {
     let mut client: Client = serde_json::from_value(row.registration)
         .map_err(|e| StorageError::Corrupt(format!("client {}: {e}", row.id)))?;
     client.enabled = row.enabled;
@@ -66,40 +69,51 @@ fn client_from_row(row: entity::Model) -> Result<Client, StorageError> {
     Ok(client)
 }
 
+/// Inserts `client` on `db` (a pool or a transaction), with the digest of its registration
+/// access token when it registered itself; `Ok(false)` when the id is taken.
+pub(super) async fn insert<C: ConnectionTrait>(
+    db: &C,
+    client: &Client,
+    registration_token_hash: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, StorageError> {
+    if Entity::find_by_id(client.id.as_str())
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let registration =
+        serde_json::to_value(client).map_err(|e| StorageError::Rejected(e.to_string()))?;
+    let row = ActiveModel {
+        id: ActiveValue::Set(client.id.as_str().to_owned()),
+        enabled: ActiveValue::Set(client.enabled),
+        registration: ActiveValue::Set(registration),
+        created_at: ActiveValue::Set(now),
+        updated_at: ActiveValue::Set(now),
+        revision: ActiveValue::Set(0),
+        registration_token_hash: ActiveValue::Set(registration_token_hash),
+    };
+    match Entity::insert(row).exec(db).await {
+        Ok(_) => Ok(true),
+        // Another node registered the same id between the check and the insert.
+        Err(err)
+            if matches!(
+                err.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 #[async_trait]
 impl ClientRegistry for SqlClientRegistry {
     async fn create(&self, client: &Client) -> Result<bool, StorageError> {
-        if Entity::find_by_id(client.id.as_str())
-            .one(&self.db)
-            .await?
-            .is_some()
-        {
-            return Ok(false);
-        }
-        let now = self.clock.now();
-        let registration =
-            serde_json::to_value(client).map_err(|e| StorageError::Rejected(e.to_string()))?;
-        let row = ActiveModel {
-            id: ActiveValue::Set(client.id.as_str().to_owned()),
-            enabled: ActiveValue::Set(client.enabled),
-            registration: ActiveValue::Set(registration),
-            created_at: ActiveValue::Set(now),
-            updated_at: ActiveValue::Set(now),
-            revision: ActiveValue::Set(0),
-        };
-        match Entity::insert(row).exec(&self.db).await {
-            Ok(_) => Ok(true),
-            // Another node registered the same id between the check and the insert.
-            Err(err)
-                if matches!(
-                    err.sql_err(),
-                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(err.into()),
-        }
+        insert(&self.db, client, None, self.clock.now()).await
     }
 
     async fn find(&self, id: &ClientId) -> Result<Option<Client>, StorageError> {

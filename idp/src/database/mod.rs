@@ -12,6 +12,7 @@ mod audit;
 mod citizens;
 mod clients;
 mod oidc;
+mod registration;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use audit::SqlAuditStore;
 pub use citizens::SqlCitizenDirectory;
 pub use clients::SqlClientRegistry;
 pub use oidc::SqlOidcStore;
+pub use registration::SqlRegistrationStore;
 
 use crate::clock::{Clock, SystemClock};
 
@@ -229,6 +231,11 @@ impl Database {
     /// Administrators and their tokens on this database.
     pub fn admins(&self) -> SqlAdminStore {
         SqlAdminStore::new(self.connection.clone())
+    }
+
+    /// Dynamic client registration's tokens on this database.
+    pub fn registrations(&self) -> SqlRegistrationStore {
+        SqlRegistrationStore::new(self.connection.clone())
     }
 
     /// The audit trail on this database.

@@ -8,6 +8,7 @@ mod dev;
 mod edge;
 mod health;
 mod protocol;
+mod registration;
 mod respond;
 
 use std::future::Future;
@@ -66,6 +67,13 @@ pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> i
         .at("/introspect", post(protocol::introspect))
         .at("/revoke", post(protocol::revoke))
         .at("/par", post(protocol::par))
+        .at("/register", post(registration::register))
+        .at(
+            "/register/:client_id",
+            get(registration::read)
+                .put(registration::update)
+                .delete(registration::delete),
+        )
         .at("/logout", get(browser::logout).post(browser::logout))
         .at("/logout/confirm", post(browser::logout_confirm));
     if provider.outbox.is_some() {

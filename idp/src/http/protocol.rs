@@ -45,6 +45,7 @@ pub fn discovery_document(provider: &Provider) -> Value {
         "introspection_endpoint": endpoint(provider, "/introspect"),
         "end_session_endpoint": endpoint(provider, "/logout"),
         "pushed_authorization_request_endpoint": endpoint(provider, "/par"),
+        "registration_endpoint": endpoint(provider, "/register"),
         "require_pushed_authorization_requests": false,
         "scopes_supported": SCOPES,
         "response_types_supported": ["code"],

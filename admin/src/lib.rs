@@ -90,17 +90,23 @@ pub trait AdminBackend: Send + Sync {
     /// Registers a client; its secret, if any, is in the answer only.
     async fn create_client(&self, input: ClientInput) -> Result<CreatedClient, AdminFailure>;
     /// Replaces a client's settings; a secret is made (and returned) when the new method needs
-    /// one and the old did not. Refused with a conflict when another change came first.
+    /// one and the old did not. Refused with a conflict when another change came first, and
+    /// as forbidden when the client, as read for the change, holds a restricted scope and the
+    /// actor's role may not grant it. Restricted scopes held are kept: they are withdrawn
+    /// only with a reason ([`AdminBackend::set_restricted_scope`]).
     async fn update_client(
         &self,
         id: &str,
         settings: ClientSettings,
+        actor: &Principal,
     ) -> Result<CreatedClient, AdminFailure>;
-    /// Gives a client a new secret; the old one works for `grace_seconds` more.
+    /// Gives a client a new secret; the old one works for `grace_seconds` more. Forbidden as
+    /// for [`AdminBackend::update_client`].
     async fn rotate_secret(
         &self,
         id: &str,
         grace_seconds: u32,
+        actor: &Principal,
     ) -> Result<RotatedSecret, AdminFailure>;
     /// Enables or disables a client.
     async fn set_client_enabled(&self, id: &str, enabled: bool)
@@ -448,10 +454,16 @@ impl AdminBackend for NoBackend {
         &self,
         _: &str,
         _: ClientSettings,
+        _: &Principal,
     ) -> Result<CreatedClient, AdminFailure> {
         Err(AdminFailure::Unavailable)
     }
-    async fn rotate_secret(&self, _: &str, _: u32) -> Result<RotatedSecret, AdminFailure> {
+    async fn rotate_secret(
+        &self,
+        _: &str,
+        _: u32,
+        _: &Principal,
+    ) -> Result<RotatedSecret, AdminFailure> {
         Err(AdminFailure::Unavailable)
     }
     async fn delete_client(&self, _: &str) -> Result<(), AdminFailure> {

@@ -18,6 +18,9 @@ pub enum AdminFailure {
     NotFound(String),
     /// The change conflicts with the current state (an id already taken, ...).
     Conflict(String),
+    /// The actor's role may not do this to this resource (a client holding a restricted
+    /// scope, say): why.
+    Forbidden(String),
     /// Storage or another dependency is down; the operation did not complete and is safe to
     /// retry.
     Unavailable,
@@ -175,6 +178,12 @@ impl From<AdminFailure> for Failure {
             AdminFailure::Conflict(why) => {
                 Self::Conflict(Json(Problem::new(409, "conflict", "Conflict", why)))
             }
+            AdminFailure::Forbidden(why) => Self::Forbidden(Json(Problem::new(
+                403,
+                "forbidden",
+                "Not allowed for this role",
+                why,
+            ))),
             AdminFailure::Unavailable => Self::Unavailable(Json(Problem::new(
                 503,
                 "unavailable",

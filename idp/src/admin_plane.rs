@@ -260,6 +260,28 @@ pub(crate) fn from_settings(
     Ok((client, secret))
 }
 
+/// Whether a client holds the restricted scope.
+fn holds_restricted(client: &Client) -> bool {
+    client.allowed_scopes.iter().any(|s| s == RESTRICTED_SCOPE)
+}
+
+/// A client holding the restricted scope is changed or given a new secret only by a role that
+/// may grant it: whoever controls the client can collect registry numbers.
+fn guard_restricted(client: &Client, actor: &Principal) -> Result<(), AdminFailure> {
+    if holds_restricted(client)
+        && !actor
+            .role
+            .may(dan_admin::roles::Permission::GrantRestricted)
+    {
+        return Err(AdminFailure::Forbidden(format!(
+            "the {} role may not change {}: it holds the restricted scope {RESTRICTED_SCOPE}",
+            actor.role.as_str(),
+            client.id.as_str()
+        )));
+    }
+    Ok(())
+}
+
 fn client_id(id: &str) -> Result<ClientId, AdminFailure> {
     // A malformed id cannot name a registered client.
     ClientId::parse(id).map_err(|_| AdminFailure::NotFound(format!("no client {id:?}")))
@@ -476,9 +498,15 @@ impl AdminBackend for AdminPlane {
     async fn update_client(
         &self,
         id: &str,
-        settings: ClientSettings,
+        mut settings: ClientSettings,
+        actor: &Principal,
     ) -> Result<CreatedClient, AdminFailure> {
         let existing = self.existing(id).await?;
+        guard_restricted(&existing, actor)?;
+        // A restricted scope held stays: it is withdrawn only with a reason, by its operation.
+        if holds_restricted(&existing) && !settings.scopes.iter().any(|s| s == RESTRICTED_SCOPE) {
+            settings.scopes.push(RESTRICTED_SCOPE.to_owned());
+        }
         let (client, secret) = from_settings(existing.id.clone(), settings, Some(&existing))?;
         if !self.clients.replace(&client).await.map_err(storage)? {
             return Err(changed_meanwhile());
@@ -493,8 +521,10 @@ impl AdminBackend for AdminPlane {
         &self,
         id: &str,
         grace_seconds: u32,
+        actor: &Principal,
     ) -> Result<RotatedSecret, AdminFailure> {
         let mut client = self.existing(id).await?;
+        guard_restricted(&client, actor)?;
         let Some(current) = client.secret_hash.clone() else {
             return Err(AdminFailure::Conflict(format!(
                 "{} authenticates with {}, which has no secret",

@@ -1090,6 +1090,24 @@ async fn a_client_holding_the_national_id_is_changed_by_security_admins_only(ser
         by_admin.body["client"]["enabled"], false,
         "a settings change never re-enables"
     );
+    // Leaving the restricted scope out of a change keeps it: it is withdrawn only with a
+    // reason, by its own operation.
+    let mut without = registration("land");
+    without.as_object_mut().unwrap().remove("client_id");
+    without["scopes"] = json!(["openid", "profile"]);
+    let kept = call(
+        &server,
+        "PUT",
+        "/api/v1/clients/land",
+        Some(&admin),
+        Some(without),
+    )
+    .await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert_eq!(
+        kept.body["client"]["scopes"],
+        json!(["openid", "profile", "national_id"])
+    );
 }
 
 async fn the_dashboard_counts_logins_failures_sessions_and_clients(server: TestServer) {

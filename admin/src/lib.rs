@@ -56,6 +56,8 @@ pub trait AdminBackend: Send + Sync {
     /// (`ok` or the HTTP status).
     async fn record(&self, actor: &Principal, action: &str, target: Option<&str>, outcome: &str);
 
+    /// The time now, by the provider's clock (console session lifetimes).
+    fn now(&self) -> chrono::DateTime<chrono::Utc>;
     /// Signs in to the console with an API token: who it acts for and the token's public id,
     /// which the console session keeps; `None` as for [`AdminBackend::authenticate`].
     async fn console_sign_in(
@@ -75,6 +77,9 @@ pub trait AdminBackend: Send + Sync {
     -> Result<(), AdminFailure>;
     /// Console session state, if it has not expired.
     async fn session_get(&self, key: &str) -> Result<Option<Vec<u8>>, AdminFailure>;
+    /// Gives console session state a new time to live if it is still there (never bringing
+    /// back state deleted meanwhile, at sign-out); returns whether it was.
+    async fn session_touch(&self, key: &str, ttl: Duration) -> Result<bool, AdminFailure>;
     /// Forgets console session state.
     async fn session_delete(&self, key: &str) -> Result<(), AdminFailure>;
 
@@ -418,6 +423,9 @@ impl AdminBackend for NoBackend {
         Ok(None)
     }
     async fn record(&self, _: &Principal, _: &str, _: Option<&str>, _: &str) {}
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
     async fn console_sign_in(&self, _: &str) -> Result<Option<(Principal, String)>, AdminFailure> {
         Ok(None)
     }
@@ -429,6 +437,9 @@ impl AdminBackend for NoBackend {
     }
     async fn session_get(&self, _: &str) -> Result<Option<Vec<u8>>, AdminFailure> {
         Ok(None)
+    }
+    async fn session_touch(&self, _: &str, _: Duration) -> Result<bool, AdminFailure> {
+        Ok(false)
     }
     async fn session_delete(&self, _: &str) -> Result<(), AdminFailure> {
         Ok(())

@@ -393,6 +393,10 @@ impl AdminBackend for AdminPlane {
         self.audit.note(event).await;
     }
 
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     async fn console_sign_in(
         &self,
         token: &str,
@@ -435,6 +439,17 @@ impl AdminBackend for AdminPlane {
     async fn session_get(&self, key: &str) -> Result<Option<Vec<u8>>, AdminFailure> {
         self.store
             .get(&Key::new(CONSOLE_SESSIONS, key))
+            .await
+            .map_err(store_failure)
+    }
+
+    async fn session_touch(
+        &self,
+        key: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, AdminFailure> {
+        self.store
+            .touch(&Key::new(CONSOLE_SESSIONS, key), ttl)
             .await
             .map_err(store_failure)
     }

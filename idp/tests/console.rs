@@ -116,15 +116,76 @@ async fn the_console_signs_in_with_a_live_token_and_ends_with_it(server: TestSer
     let again = browser.get(&url("/console/clients")).await;
     assert_eq!(again.location.as_deref(), Some("/console/login"));
 
-    // Signing out ends a session too.
+    // Signing out ends the session where it is kept: the old cookie, replayed, is refused.
     let (other, _) = admin_token(&server, "ops2", Role::Auditor).await;
     let (browser, csrf) = signed_in(&server, &other).await;
+    let stolen = browser.cookie("dan_console").unwrap();
     let out = browser
         .post(&url("/console/logout"), &[("csrf", &csrf)])
         .await;
-    assert_eq!(out.status, 200);
-    let after = browser.get(&url("/console/dashboard")).await;
-    assert_eq!(after.location.as_deref(), Some("/console/login"));
+    assert_eq!(out.status, 303);
+    assert_eq!(out.location.as_deref(), Some("/console/login"));
+    assert!(browser.cookie("dan_console").is_none());
+    let replayed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url("/console/dashboard"))
+        .header("cookie", format!("dan_console={stolen}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replayed.status(), 303, "a replayed cookie is not a session");
+
+    // Signing in again makes a new session id.
+    let (again, _) = signed_in(&server, &other).await;
+    assert_ne!(again.cookie("dan_console").unwrap(), stolen);
+}
+
+/// The answer to a request whose session is over: the sign-in page, or a way to it.
+#[track_caller]
+fn assert_signed_out(seen: &support::server::Seen, why: &str) {
+    let to_sign_in = seen.status == 303 && seen.location.as_deref() == Some("/console/login");
+    let sign_in_page = seen.status == 200 && seen.body.contains("action=\"/console/login\"");
+    assert!(
+        to_sign_in || sign_in_page,
+        "{why}: {} {:?}",
+        seen.status,
+        seen.location
+    );
+}
+
+/// Sessions end after 15 minutes without a request, and after an hour whatever happens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_sessions_end_when_idle_and_after_an_hour() {
+    // The in-process store follows the test's clock (Redis keeps real time).
+    let server = TestServer::start(support::server::Backends::Embedded, &[])
+        .await
+        .unwrap();
+    let url = |path: &str| format!("{}{path}", server.admin_base);
+    let (token, _) = admin_token(&server, "ops", Role::SecurityAdmin).await;
+    let (idle, _) = signed_in(&server, &token).await;
+    server.clock.advance(Duration::from_secs(16 * 60));
+    let ended = idle.get(&url("/console/dashboard")).await;
+    assert_signed_out(&ended, "idle for 16 minutes");
+
+    // A token that outlives the session (a token's expiry ends sessions too).
+    let (token, _) = server
+        .admin
+        .admins
+        .issue_token("ops", "long", Duration::from_secs(3 * 3600))
+        .await
+        .unwrap();
+    let (busy, _) = signed_in(&server, token.expose()).await;
+    for _ in 0..4 {
+        server.clock.advance(Duration::from_secs(14 * 60));
+        let page = busy.get(&url("/console/dashboard")).await;
+        assert_eq!(page.status, 200, "active within the hour");
+        assert!(page.body.contains("id=\"logins-24h\""));
+    }
+    server.clock.advance(Duration::from_secs(5 * 60));
+    let ended = busy.get(&url("/console/dashboard")).await;
+    assert_signed_out(&ended, "61 minutes after sign-in, however busy");
 }
 
 async fn forms_need_the_session_csrf_token_and_roles_hold(server: TestServer) {
@@ -156,6 +217,154 @@ async fn forms_need_the_session_csrf_token_and_roles_hold(server: TestServer) {
         .find(&ClientId::parse("forged").unwrap())
         .await;
     assert!(matches!(absent, Ok(None)), "nothing was created");
+
+    // Every other form, as a security admin who may do everything: refused without the
+    // session's token, and nothing changed.
+    let (admin, _) = admin_token(&server, "boss", Role::SecurityAdmin).await;
+    let (boss, _) = signed_in(&server, &admin).await;
+    let (client, _) = support::server::confidential_client("rp-csrf", "https://rp.example/cb");
+    server.register(&client).await;
+    let citizen = server
+        .admin
+        .citizens
+        .find_by_registry_number(&RegistryNumber::parse(CITIZEN.0).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let jwks: serde_json::Value =
+        serde_json::from_str(&server.provider.tokens.keys().jwks()).unwrap();
+    let kid = jwks["keys"][0]["kid"].as_str().unwrap().to_owned();
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            "/console/clients/rp-csrf/edit".into(),
+            vec![("name_en", "x")],
+        ),
+        (
+            "/console/clients/rp-csrf/secret".into(),
+            vec![("grace_seconds", "0")],
+        ),
+        (
+            "/console/clients/rp-csrf/enabled".into(),
+            vec![("enabled", "false")],
+        ),
+        (
+            "/console/clients/rp-csrf/restricted".into(),
+            vec![
+                ("scope", "national_id"),
+                ("granted", "true"),
+                ("reason", "forged"),
+            ],
+        ),
+        (
+            "/console/citizens".into(),
+            vec![("registry_number", CITIZEN.0), ("reason", "forged")],
+        ),
+        (
+            format!("/console/citizens/{}/lock", citizen.id.0),
+            vec![("reason", "forged")],
+        ),
+        (
+            format!("/console/citizens/{}/end-sessions", citizen.id.0),
+            vec![("reason", "forged")],
+        ),
+        ("/console/keys/ES256/rotate".into(), vec![]),
+        (
+            format!("/console/keys/{kid}/withdraw"),
+            vec![("reason", "forged")],
+        ),
+        ("/console/logout".into(), vec![]),
+    ];
+    let keys_before = server.provider.tokens.keys().jwks();
+    for (path, fields) in &forms {
+        for token in ["", "not-the-token"] {
+            let mut form = fields.clone();
+            form.push(("csrf", token));
+            let refused = boss.post(&url(path), &form).await;
+            assert_eq!(refused.status, 403, "{path}: {}", refused.body);
+        }
+    }
+    let unchanged = server
+        .admin
+        .clients
+        .find(&client.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(unchanged.enabled && unchanged.name_en == client.name_en);
+    assert_eq!(unchanged.secret_hash, client.secret_hash);
+    assert!(!unchanged.allowed_scopes.iter().any(|s| s == "national_id"));
+    let citizen_after = server
+        .admin
+        .citizens
+        .find_by_id(citizen.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(citizen_after.record.status.as_str(), "active");
+    assert_eq!(server.provider.tokens.keys().jwks(), keys_before);
+    assert_eq!(
+        boss.get(&url("/console/dashboard")).await.status,
+        200,
+        "still signed in"
+    );
+
+    // Granted the national id (with a reason, by the security admin), the client is no longer
+    // the client manager's to change.
+    let page = boss.get(&url("/console/clients/rp-csrf")).await;
+    let boss_csrf = support::server::csrf(&page.body);
+    let short = boss
+        .post(
+            &url("/console/clients/rp-csrf/restricted"),
+            &[
+                ("csrf", &boss_csrf),
+                ("scope", "national_id"),
+                ("granted", "true"),
+                ("reason", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(short.status, 400, "a reason is needed");
+    assert!(
+        short.body.contains("href=\"#f-reason-national_id\""),
+        "{}",
+        short.body
+    );
+    let granted = boss
+        .post(
+            &url("/console/clients/rp-csrf/restricted"),
+            &[
+                ("csrf", &boss_csrf),
+                ("scope", "national_id"),
+                ("granted", "true"),
+                ("reason", "land registration law"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 200, "{}", granted.body);
+    let edit = browser
+        .post(
+            &url("/console/clients/rp-csrf/edit"),
+            &[
+                ("csrf", &csrf),
+                ("name_mn", "Хулгай"),
+                ("name_en", "Theft"),
+                ("redirect_uris", "https://attacker.example/cb"),
+                ("scopes", "openid"),
+                ("grant_types", "authorization_code"),
+                ("auth_method", "client_secret_basic"),
+                ("subject_type", "pairwise"),
+            ],
+        )
+        .await;
+    assert_eq!(edit.status, 403, "{}", edit.body);
+    let kept = server
+        .admin
+        .clients
+        .find(&client.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.redirect_uris, client.redirect_uris);
 
     // The client manager may not look citizens up; the refusal is recorded as in the API.
     let lookup = browser

@@ -331,6 +331,44 @@ async fn ping_answers(store: Arc<dyn EphemeralStore>, _time: Time) {
 
 /// Declares each contract function as a test on the in-process store and on Redis, in modules
 /// `in_process` and `redis`.
+async fn touch_extends_a_live_value_and_never_brings_one_back(
+    store: Arc<dyn EphemeralStore>,
+    time: Time,
+) {
+    let key = key("console");
+    let ttl = time.short_ttl();
+    assert!(!store.touch(&key, LONG).await.unwrap(), "nothing to touch");
+    assert_eq!(
+        store.get(&key).await.unwrap(),
+        None,
+        "touch creates nothing"
+    );
+    store.put(&key, b"v", ttl).await.unwrap();
+    assert!(store.touch(&key, LONG).await.unwrap());
+    if let Time::Manual(clock) = &time {
+        clock.advance(ttl * 2);
+    }
+    assert_eq!(
+        store.get(&key).await.unwrap().as_deref(),
+        Some(&b"v"[..]),
+        "held past its first time to live"
+    );
+    assert!(store.delete(&key).await.unwrap());
+    assert!(
+        !store.touch(&key, LONG).await.unwrap(),
+        "a deleted value stays deleted"
+    );
+    assert_eq!(store.get(&key).await.unwrap(), None);
+    // And a touch with a short life lets it expire.
+    store.put(&key, b"w", LONG).await.unwrap();
+    assert!(store.touch(&key, ttl).await.unwrap());
+    time.let_expire(&*store, &key, ttl).await;
+    assert!(
+        !store.touch(&key, LONG).await.unwrap(),
+        "an expired value is gone"
+    );
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod in_process {
@@ -376,6 +414,7 @@ on_both_stores!(
     values_over_the_maximum_size_are_refused_and_not_stored,
     a_zero_time_to_live_is_refused_and_nothing_stored,
     the_same_id_in_different_namespaces_is_independent,
+    touch_extends_a_live_value_and_never_brings_one_back,
     ping_answers,
 );
 

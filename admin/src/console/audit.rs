@@ -9,7 +9,7 @@ use poem::web::Data;
 use poem::{Request, Response, handler};
 
 use super::html::{Field, Input, Section, button, encode, error_summary, escape, notice, table};
-use super::texts::fill;
+use super::texts::{Texts, fill};
 use super::{Console, Signed};
 use crate::model::{AuditPage, AuditQuery};
 
@@ -53,26 +53,20 @@ impl Filters {
     }
 
     /// The query, or the field at fault and why.
-    fn query(&self) -> Result<AuditQuery, (&'static str, String)> {
+    fn query(&self, t: &Texts) -> Result<AuditQuery, (&'static str, String)> {
         let time = |name: &'static str| -> Result<Option<DateTime<Utc>>, (&'static str, String)> {
             match self.get(name) {
                 "" => Ok(None),
                 text => DateTime::parse_from_rfc3339(text)
                     .map(|t| Some(t.with_timezone(&Utc)))
-                    .map_err(|_| {
-                        (
-                            name,
-                            "a time like 2026-11-25T08:00:00Z (RFC 3339)".to_owned(),
-                        )
-                    }),
+                    .map_err(|_| (name, t.time_invalid.to_owned())),
             }
         };
         let text = |name: &str| Some(self.get(name).to_owned()).filter(|v| !v.is_empty());
         let citizen_id = match self.get("citizen_id") {
             "" => None,
             id => Some(
-                uuid::Uuid::parse_str(id)
-                    .map_err(|_| ("citizen_id", "a citizen id (a UUID)".to_owned()))?,
+                uuid::Uuid::parse_str(id).map_err(|_| ("citizen_id", t.uuid_invalid.to_owned()))?,
             ),
         };
         Ok(AuditQuery {
@@ -184,7 +178,7 @@ pub(crate) async fn index(request: &Request, console: Data<&Arc<Console>>) -> Re
     };
     let t = signed.locale.texts();
     let filters = Filters::read(request);
-    let query = match filters.query() {
+    let query = match filters.query(t) {
         Ok(query) => query,
         Err((field, message)) => {
             let body = filter_form(&signed, &filters, Some((field, &message)));
@@ -208,6 +202,17 @@ pub(crate) async fn index(request: &Request, console: Data<&Arc<Console>>) -> Re
         Ok(page) => {
             let body = filter_form(&signed, &filters, None) + &events(&signed, &page, &filters);
             signed.page(StatusCode::OK, Section::Audit, t.audit, body)
+        }
+        Err(failure) if failure.status() == 400 => {
+            let field = failure.problem().field.clone().unwrap_or_default();
+            let field = FILTERS
+                .iter()
+                .find(|f| **f == field)
+                .copied()
+                .unwrap_or("kind");
+            let message = super::describe(signed.locale, &failure);
+            let body = filter_form(&signed, &filters, Some((field, &message)));
+            signed.page(StatusCode::BAD_REQUEST, Section::Audit, t.audit, body)
         }
         Err(failure) => signed.failure(Section::Audit, &failure),
     }

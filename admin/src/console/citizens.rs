@@ -8,22 +8,24 @@ use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
 
-use super::html::{Field, Input, Section, button, error_summary, escape, notice, table};
+use super::html::{Field, Input, Section, button, encode, error_summary, escape, notice, table};
 use super::texts::fill;
 use super::{Console, Signed, describe};
 use crate::model::CitizenView;
+use crate::roles::Permission;
 
-fn reason_field(signed: &Signed, value: &str, error: Option<&str>, name: &'static str) -> String {
+/// The reason field, with its own element id (a page has several forms asking for one).
+fn reason_field(signed: &Signed, value: &str, error: Option<&str>, id: &str) -> String {
     let t = signed.locale.texts();
     Field {
-        name,
+        name: "reason",
         label: t.reason,
         hint: Some(t.reason_hint),
         value,
         error,
         input: Input::Text("maxlength=\"500\""),
     }
-    .render(t)
+    .render_as(t, id)
 }
 
 /// The look-up form, with what was typed and an error when there is one.
@@ -51,7 +53,12 @@ fn lookup_form(signed: &Signed, number: &str, reason: &str, error: Option<(&str,
         }
         .render(t),
     );
-    html.push_str(&reason_field(signed, reason, error_of("reason"), "reason"));
+    html.push_str(&reason_field(
+        signed,
+        reason,
+        error_of("reason"),
+        "f-reason",
+    ));
     html.push_str(&button(t.look_up, ""));
     html.push_str("</form>\n");
     html
@@ -64,7 +71,12 @@ pub(crate) async fn lookup_page(request: &Request, console: Data<&Arc<Console>>)
         Err(response) => return response,
     };
     let t = signed.locale.texts();
-    let body = lookup_form(&signed, "", "", None);
+    let body = if signed.who.role.may(Permission::Citizens) {
+        lookup_form(&signed, "", "", None)
+    } else {
+        // What this role may not do is not offered.
+        notice(&fill(t.not_allowed, signed.who.role.as_str()))
+    };
     signed.page(StatusCode::OK, Section::Citizens, t.citizens, body)
 }
 
@@ -121,23 +133,40 @@ fn citizen_page(signed: &Signed, citizen: &CitizenView, message: Option<&str>) -
         ],
     ];
     body.push_str(&table(t.citizens, &[t.name, ""], &rows));
-    let path = format!("/console/citizens/{}", escape(&citizen.citizen_id));
+    let path = format!("/console/citizens/{}", encode(&citizen.citizen_id));
     let locked = citizen.status == "locked";
-    for (action, label, class) in [
-        if locked {
-            ("unlock", t.unlock, "")
-        } else {
-            ("lock", t.lock, "danger")
-        },
-        ("end-sessions", t.end_sessions, "secondary"),
-    ] {
-        body.push_str(&format!("<h2>{}</h2>\n", escape(label)));
-        body.push_str(&signed.form(&format!("{path}/{action}")));
-        body.push_str(&reason_field(signed, "", None, "reason"));
-        body.push_str(&button(label, class));
-        body.push_str("</form>\n");
+    let lock = if locked { "unlock" } else { "lock" };
+    for action in [lock, "end-sessions"] {
+        body.push_str(&action_form(signed, &path, action, "", None));
     }
     signed.page(StatusCode::OK, Section::Citizens, t.citizens, body)
+}
+
+/// The form of one action on a citizen (`lock`, `unlock`, `end-sessions`) with its reason.
+fn action_form(
+    signed: &Signed,
+    path: &str,
+    action: &str,
+    reason: &str,
+    error: Option<&str>,
+) -> String {
+    let t = signed.locale.texts();
+    let (label, class) = match action {
+        "lock" => (t.lock, "danger"),
+        "unlock" => (t.unlock, ""),
+        _ => (t.end_sessions, "secondary"),
+    };
+    let mut html = format!("<h2>{}</h2>\n", escape(label));
+    html.push_str(&signed.form(&format!("{path}/{action}")));
+    html.push_str(&reason_field(
+        signed,
+        reason,
+        error,
+        &format!("f-reason-{action}"),
+    ));
+    html.push_str(&button(label, class));
+    html.push_str("</form>\n");
+    html
 }
 
 #[handler]
@@ -176,5 +205,21 @@ pub(crate) async fn act(
             );
         }
     };
-    done.unwrap_or_else(|failure| signed.failure(Section::Citizens, &failure))
+    done.unwrap_or_else(|failure| {
+        if failure.status() != 400 {
+            return signed.failure(Section::Citizens, &failure);
+        }
+        // The reason refused: the same form again, with what was typed.
+        let message = describe(signed.locale, &failure);
+        let path = format!("/console/citizens/{}", encode(&id));
+        let mut body = error_summary(t, &message, Some(&format!("reason-{action}")));
+        body.push_str(&action_form(
+            &signed,
+            &path,
+            &action,
+            reason,
+            Some(&message),
+        ));
+        signed.page(StatusCode::BAD_REQUEST, Section::Citizens, t.citizens, body)
+    })
 }

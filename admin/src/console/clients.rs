@@ -16,8 +16,26 @@ use super::texts::{Texts, fill};
 use super::{Console, Form, Signed, describe, lines, redirect};
 use crate::model::{ClientInput, ClientSettings, ClientView, ScopeView};
 use crate::problem::Failure;
+use crate::roles::Permission;
 
 const PAGE: u32 = 50;
+/// The fields of the registration form, as the API names them.
+const FORM_FIELDS: [&str; 14] = [
+    "client_id",
+    "name_mn",
+    "name_en",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "scopes",
+    "grant_types",
+    "auth_method",
+    "subject_type",
+    "sector_identifier",
+    "jwks_uri",
+    "jwks",
+    "audiences",
+    "backchannel_logout_uri",
+];
 const GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 const METHODS: [(&str, &str); 4] = [
     ("client_secret_basic", "client_secret_basic"),
@@ -63,11 +81,14 @@ pub(crate) async fn index(request: &Request, console: Data<&Arc<Console>>) -> Re
         Ok(page) => page,
         Err(failure) => return signed.failure(Section::Clients, &failure),
     };
-    let mut body = format!(
-        "<p><a class=\"btn\" href=\"/console/clients/new\">{}</a></p>\n\
-         <form method=\"get\" action=\"/console/clients\" class=\"actions\">\n",
-        escape(t.register_client)
-    );
+    let mut body = String::new();
+    if signed.who.role.may(Permission::WriteClients) {
+        body.push_str(&format!(
+            "<p><a class=\"btn\" href=\"/console/clients/new\">{}</a></p>\n",
+            escape(t.register_client)
+        ));
+    }
+    body.push_str("<form method=\"get\" action=\"/console/clients\" class=\"actions\">\n");
     let current = enabled.map(|e| e.to_string()).unwrap_or_default();
     let options = [("", t.all), ("true", t.enabled), ("false", t.disabled)];
     body.push_str(
@@ -212,16 +233,14 @@ impl Draft {
     }
 
     /// The settings to send; a JWKS that is not JSON is refused here, naming its field.
-    fn settings(&self) -> Result<ClientSettings, (String, String)> {
+    fn settings(&self, t: &Texts) -> Result<ClientSettings, (String, String)> {
         let optional = |v: &str| (!v.is_empty()).then(|| v.to_owned());
         let jwks = match self.jwks.as_str() {
             "" => None,
-            text => Some(serde_json::from_str(text).map_err(|e| {
-                (
-                    "jwks".to_owned(),
-                    format!("the JWKS is not valid JSON: {e}"),
-                )
-            })?),
+            text => Some(
+                serde_json::from_str(text)
+                    .map_err(|_| ("jwks".to_owned(), t.jwks_invalid.to_owned()))?,
+            ),
         };
         let mut scopes = self.scopes.clone();
         scopes.extend(self.other_scopes.split_whitespace().map(str::to_owned));
@@ -258,9 +277,10 @@ fn client_form(
     let error_of = |field: &str| error.filter(|(f, _)| *f == field).map(|(_, m)| m);
     let mut html = String::new();
     if let Some((field, message)) = error {
-        // The scope fields are one group in the form.
-        let anchor = if field == "scopes" { "scopes" } else { field };
-        html.push_str(&error_summary(t, message, Some(anchor)));
+        // Linked to its field when the form has it (a rule about the whole registration, or
+        // the id on an edit, has none).
+        let on_form = FORM_FIELDS.contains(&field) && (new || field != "client_id");
+        html.push_str(&error_summary(t, message, on_form.then_some(field)));
     }
     html.push_str(&signed.form(action));
     let text =
@@ -468,7 +488,7 @@ pub(crate) async fn create(
             true,
         )
     };
-    let settings = match draft.settings() {
+    let settings = match draft.settings(signed.locale.texts()) {
         Ok(settings) => settings,
         Err((field, message)) => {
             return signed.page(
@@ -591,7 +611,15 @@ pub(crate) async fn detail(
         Ok(client) => client,
         Err(failure) => return signed.failure(Section::Clients, &failure),
     };
-    detail_page(&signed, &client, &scopes, None)
+    detail_page(&signed, &client, &scopes, None, None)
+}
+
+/// An input of the client's page refused: the element id of its field, what was typed and
+/// why.
+struct PageError<'a> {
+    id: &'a str,
+    value: &'a str,
+    message: &'a str,
 }
 
 fn detail_page(
@@ -599,30 +627,41 @@ fn detail_page(
     client: &ClientView,
     catalogue: &[ScopeView],
     message: Option<&str>,
+    error: Option<PageError<'_>>,
 ) -> Response {
     let t = signed.locale.texts();
+    let may = |permission| signed.who.role.may(permission);
     let path = format!("/console/clients/{}", encode(&client.client_id));
-    let mut body = message.map(notice).unwrap_or_default();
+    let mut body = String::new();
+    if let Some(error) = &error {
+        let anchor = error.id.trim_start_matches("f-");
+        body.push_str(&error_summary(t, error.message, Some(anchor)));
+    }
+    body.push_str(&message.map(notice).unwrap_or_default());
     body.push_str(&settings_table(t, client));
-    body.push_str("<div class=\"actions\">\n");
-    body.push_str(&format!(
-        "<a class=\"btn secondary\" href=\"{}/edit\">{}</a>\n",
-        escape(&path),
-        escape(t.edit)
-    ));
-    // Enable or disable.
-    body.push_str(&signed.form(&format!("{path}/enabled")));
-    body.push_str(&hidden(
-        "enabled",
-        if client.enabled { "false" } else { "true" },
-    ));
-    body.push_str(&if client.enabled {
-        button(t.disable, "danger")
-    } else {
-        button(t.enable, "")
-    });
-    body.push_str("</form>\n</div>\n");
-    if client.auth_method.starts_with("client_secret") {
+    // What this role may not do is not offered.
+    if may(Permission::WriteClients) {
+        body.push_str("<div class=\"actions\">\n");
+        body.push_str(&format!(
+            "<a class=\"btn secondary\" href=\"{}/edit\">{}</a>\n",
+            escape(&path),
+            escape(t.edit)
+        ));
+        body.push_str(&signed.form(&format!("{path}/enabled")));
+        body.push_str(&hidden(
+            "enabled",
+            if client.enabled { "false" } else { "true" },
+        ));
+        body.push_str(&if client.enabled {
+            button(t.disable, "danger")
+        } else {
+            button(t.enable, "")
+        });
+        body.push_str("</form>\n</div>\n");
+    }
+    let error_for = |id: &str| error.as_ref().filter(|e| e.id == id);
+    if may(Permission::WriteClients) && client.auth_method.starts_with("client_secret") {
+        let refused = error_for("f-grace_seconds");
         body.push_str(&format!("<h2>{}</h2>\n", escape(t.rotate_secret)));
         body.push_str(&signed.form(&format!("{path}/secret")));
         body.push_str(
@@ -630,8 +669,8 @@ fn detail_page(
                 name: "grace_seconds",
                 label: t.grace_seconds,
                 hint: None,
-                value: "86400",
-                error: None,
+                value: refused.map_or("86400", |e| e.value),
+                error: refused.map(|e| e.message),
                 input: Input::Text("inputmode=\"numeric\""),
             }
             .render(t),
@@ -640,14 +679,19 @@ fn detail_page(
         body.push_str("</form>\n");
     }
     // The restricted scopes: granted and withdrawn with a reason (security admins).
-    for scope in catalogue.iter().filter(|s| s.restricted) {
+    let restricted_scopes = catalogue.iter().filter(|s| s.restricted);
+    for scope in restricted_scopes.filter(|_| may(Permission::GrantRestricted)) {
         let held = client.scopes.contains(&scope.name);
-        let label = format!(
-            "{} {} ({})",
-            if held { "−" } else { "+" },
-            scope.name,
-            t.restricted
+        let label = fill(
+            if held {
+                t.withdraw_scope
+            } else {
+                t.grant_scope
+            },
+            &format!("{} ({})", scope.name, t.restricted),
         );
+        let id = format!("f-reason-{}", scope.name);
+        let refused = error_for(&id);
         body.push_str(&format!("<h2>{}</h2>\n", escape(&label)));
         body.push_str(&signed.form(&format!("{path}/restricted")));
         body.push_str(&hidden("scope", &scope.name));
@@ -657,16 +701,21 @@ fn detail_page(
                 name: "reason",
                 label: t.reason,
                 hint: Some(t.reason_hint),
-                value: "",
-                error: None,
+                value: refused.map_or("", |e| e.value),
+                error: refused.map(|e| e.message),
                 input: Input::Text("maxlength=\"500\""),
             }
-            .render(t),
+            .render_as(t, &id),
         );
         body.push_str(&button(&label, if held { "danger" } else { "secondary" }));
         body.push_str("</form>\n");
     }
-    signed.page(StatusCode::OK, Section::Clients, &client.client_id, body)
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    signed.page(status, Section::Clients, &client.client_id, body)
 }
 
 #[handler]
@@ -726,7 +775,7 @@ pub(crate) async fn update(
             false,
         )
     };
-    let settings = match draft.settings() {
+    let settings = match draft.settings(signed.locale.texts()) {
         Ok(settings) => settings,
         Err((field, message)) => {
             return signed.page(
@@ -745,6 +794,7 @@ pub(crate) async fn update(
                 &updated.client,
                 &scopes,
                 Some(signed.locale.texts().saved),
+                None,
             ),
         },
         Err(failure) => refused(&signed, &failure, show, &id),
@@ -762,15 +812,16 @@ pub(crate) async fn rotate(
         Ok(posted) => posted,
         Err(response) => return response,
     };
-    let grace = form.one("grace_seconds").trim();
-    let grace = match grace.parse::<u32>() {
+    let typed = form.one("grace_seconds").trim();
+    let grace = match typed.parse::<u32>() {
         Ok(seconds) if seconds <= 30 * 86_400 => seconds,
         _ => {
-            let failure = Failure::from(crate::problem::AdminFailure::invalid(
-                "grace_seconds",
-                "a number of seconds from 0 to 2592000 (30 days)",
-            ));
-            return signed.failure(Section::Clients, &failure);
+            let error = PageError {
+                id: "f-grace_seconds",
+                value: typed,
+                message: signed.locale.texts().grace_invalid,
+            };
+            return client_page_again(&console, &signed, &id, error).await;
         }
     };
     let rotated = match console.desk.rotate_secret(&signed.who, &id, grace).await {
@@ -826,18 +877,46 @@ pub(crate) async fn restricted(
         Err(response) => return response,
     };
     let granted = form.flag("granted");
+    let (scope, reason) = (form.one("scope"), form.one("reason"));
     match console
         .desk
-        .set_restricted_scope(
-            &signed.who,
-            &id,
-            form.one("scope"),
-            granted,
-            form.one("reason"),
-        )
+        .set_restricted_scope(&signed.who, &id, scope, granted, reason)
         .await
     {
-        Ok(client) => detail_page(&signed, &client, &scopes, Some(signed.locale.texts().saved)),
+        Ok(client) => detail_page(
+            &signed,
+            &client,
+            &scopes,
+            Some(signed.locale.texts().saved),
+            None,
+        ),
+        Err(failure) if failure.status() == 400 => {
+            let message = describe(signed.locale, &failure);
+            let field = format!("f-reason-{scope}");
+            let error = PageError {
+                id: &field,
+                value: reason,
+                message: &message,
+            };
+            client_page_again(&console, &signed, &id, error).await
+        }
+        Err(failure) => signed.failure(Section::Clients, &failure),
+    }
+}
+
+/// The client's page again, with a refused input in its field.
+async fn client_page_again(
+    console: &Console,
+    signed: &Signed,
+    id: &str,
+    error: PageError<'_>,
+) -> Response {
+    let scopes = match catalogue(console, signed).await {
+        Ok(scopes) => scopes,
+        Err(response) => return response,
+    };
+    match console.desk.get_client(&signed.who, id).await {
+        Ok(client) => detail_page(signed, &client, &scopes, None, Some(error)),
         Err(failure) => signed.failure(Section::Clients, &failure),
     }
 }

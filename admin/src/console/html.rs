@@ -82,7 +82,7 @@ impl Shell<'_> {
             lang = self.locale.as_str(),
             skip = escape(t.skip),
             console = escape(t.console),
-            switch = language_switch(self.locale, self.path),
+            switch = language_switch(self.locale, self.path, self.section),
             heading = escape(self.heading),
             body = self.body,
         )
@@ -117,7 +117,24 @@ fn navigation(t: &Texts, current: Section, admin: &str, csrf: &str) -> String {
     )
 }
 
-fn language_switch(current: Locale, path: &str) -> String {
+/// The GET page of a section, where the language switch returns after a POST.
+fn section_page(section: Section) -> &'static str {
+    match section {
+        Section::Dashboard => "/console/dashboard",
+        Section::Clients => "/console/clients",
+        Section::Citizens => "/console/citizens",
+        Section::Keys => "/console/keys",
+        Section::Audit => "/console/audit",
+        Section::SignIn => "/console/login",
+    }
+}
+
+fn language_switch(current: Locale, path: &str, section: Section) -> String {
+    let path = if path.is_empty() {
+        section_page(section)
+    } else {
+        path
+    };
     let link = |locale: Locale, name: &str| {
         let mark = if locale == current {
             " aria-current=\"true\""
@@ -209,7 +226,12 @@ pub(crate) struct Field<'a> {
 impl Field<'_> {
     /// The field as HTML.
     pub(crate) fn render(&self, t: &Texts) -> String {
-        let id = format!("f-{}", self.name);
+        self.render_as(t, &format!("f-{}", self.name))
+    }
+
+    /// The field with its own element id (when a page has several forms with the same field).
+    pub(crate) fn render_as(&self, t: &Texts, id: &str) -> String {
+        let id = escape(id);
         let mut described = Vec::new();
         let hint = self.hint.map_or_else(String::new, |hint| {
             described.push(format!("{id}-hint"));
@@ -282,6 +304,11 @@ pub(crate) fn checkboxes(
     error: Option<(&Texts, &str)>,
 ) -> String {
     let id = format!("f-{}", escape(name));
+    let invalid = if error.is_some() {
+        format!(" aria-describedby=\"{id}-error\" aria-invalid=\"true\"")
+    } else {
+        String::new()
+    };
     let error = error.map_or_else(String::new, |(t, message)| {
         format!(
             "<p class=\"field-error\" id=\"{id}-error\"><span class=\"vh\">{}</span>{}</p>\n",
@@ -306,7 +333,7 @@ pub(crate) fn checkboxes(
             };
             format!(
                 "<div class=\"check\"><input type=\"checkbox\" id=\"{box_id}\" name=\"{}\" \
-                 value=\"{}\"{on}><label for=\"{box_id}\">{}</label></div>\n",
+                 value=\"{}\"{on}{invalid}><label for=\"{box_id}\">{}</label></div>\n",
                 escape(name),
                 escape(value),
                 escape(label)

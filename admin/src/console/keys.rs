@@ -11,6 +11,7 @@ use super::html::{Field, Input, Section, button, encode, escape, notice, table};
 use super::texts::fill;
 use super::{Console, Signed};
 use crate::model::KeyView;
+use crate::roles::Permission;
 
 #[handler]
 pub(crate) async fn index(request: &Request, console: Data<&Arc<Console>>) -> Response {
@@ -26,11 +27,13 @@ pub(crate) async fn index(request: &Request, console: Data<&Arc<Console>>) -> Re
 
 fn page(signed: &Signed, keys: &[KeyView], message: Option<&str>) -> Response {
     let t = signed.locale.texts();
+    // What this role may not do is not offered.
+    let may_change = signed.who.role.may(Permission::WriteKeys);
     let mut body = message.map(notice).unwrap_or_default();
     let rows: Vec<Vec<String>> = keys
         .iter()
         .map(|k| {
-            let withdrawal = if k.state == "retired" {
+            let withdrawal = if k.state == "retired" && may_change {
                 let mut form = signed.form(&format!("/console/keys/{}/withdraw", encode(&k.kid)));
                 form.push_str(
                     &Field {
@@ -41,7 +44,7 @@ fn page(signed: &Signed, keys: &[KeyView], message: Option<&str>) -> Response {
                         error: None,
                         input: Input::Text("maxlength=\"500\""),
                     }
-                    .render(t),
+                    .render_as(t, &format!("f-reason-{}", k.kid)),
                 );
                 form.push_str(&button(t.withdraw, "danger"));
                 form.push_str("</form>");
@@ -66,6 +69,9 @@ fn page(signed: &Signed, keys: &[KeyView], message: Option<&str>) -> Response {
     let mut algorithms: Vec<&str> = keys.iter().map(|k| k.algorithm.as_str()).collect();
     algorithms.sort_unstable();
     algorithms.dedup();
+    if !may_change {
+        algorithms.clear();
+    }
     body.push_str("<div class=\"actions\">\n");
     for algorithm in algorithms {
         body.push_str(&signed.form(&format!("/console/keys/{}/rotate", encode(algorithm))));

@@ -186,8 +186,12 @@ fn locale_of(request: &Request) -> Locale {
         .unwrap_or_default()
 }
 
-/// The path and query of the request, for the language switch to come back to.
+/// The path and query of a GET request, for the language switch to come back to; empty for
+/// a POST (whose answer the switch cannot load again: it goes to the section's page).
 fn path_of(request: &Request) -> String {
+    if request.method() != poem::http::Method::GET {
+        return String::new();
+    }
     request
         .uri()
         .path_and_query()
@@ -213,7 +217,7 @@ impl Console {
         else {
             return Err(to_sign_in());
         };
-        let now = chrono::Utc::now().timestamp();
+        let now = backend.now().timestamp();
         let who = if state.expired(now) {
             None
         } else {
@@ -225,11 +229,16 @@ impl Console {
         let Some(who) = who else {
             // Ended: expired, or its token revoked or its account disabled.
             let _ = backend.session_delete(&key).await;
-            return Err(self.signed_out(locale, true));
+            return Err(self.signed_out(locale));
         };
-        // Sliding idle expiry; the absolute limit is in the state.
-        if let Ok(value) = serde_json::to_vec(&state) {
-            let _ = backend.session_put(&key, &value, session::IDLE).await;
+        // Sliding idle expiry (the absolute limit is in the state); a session deleted meanwhile,
+        // at sign-out, stays deleted.
+        let live = backend
+            .session_touch(&key, session::IDLE)
+            .await
+            .map_err(|_| self.unavailable(locale))?;
+        if !live {
+            return Err(self.signed_out(locale));
         }
         Ok(Signed {
             who,
@@ -276,12 +285,16 @@ impl Console {
         )
     }
 
-    /// The sign-in page, saying the session ended when `ended`, with the session cookie
-    /// cleared.
-    fn signed_out(&self, locale: Locale, ended: bool) -> Response {
+    /// The sign-in page saying the session ended, with the session cookie cleared.
+    fn signed_out(&self, locale: Locale) -> Response {
         let t = locale.texts();
-        let notice = ended.then_some(t.session_ended);
-        let mut response = sign_in_page(StatusCode::OK, locale, "", notice, self.secure);
+        let mut response = sign_in_page(
+            StatusCode::OK,
+            locale,
+            "",
+            Some(t.session_ended),
+            self.secure,
+        );
         if let Ok(value) = session::set_cookie(session::COOKIE, "", None, self.secure).parse() {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
@@ -397,7 +410,7 @@ async fn sign_in(request: &Request, body: Body, console: Data<&Arc<Console>>) ->
         admin: who.name.clone(),
         token_id,
         csrf,
-        started: chrono::Utc::now().timestamp(),
+        started: backend.now().timestamp(),
     };
     let stored = match serde_json::to_vec(&state) {
         Ok(value) => {
@@ -447,7 +460,11 @@ async fn sign_out(request: &Request, body: Body, console: Data<&Arc<Console>>) -
         .backend
         .record(&signed.who, "console.sign_out", None, "ok")
         .await;
-    console.signed_out(signed.locale, false)
+    let mut response = redirect("/console/login");
+    if let Ok(value) = session::set_cookie(session::COOKIE, "", None, console.secure).parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// `/console/lang/:code?back=…`: remembers the language and goes back (to a console page
@@ -470,7 +487,7 @@ fn language(request: &Request, console: Data<&Arc<Console>>) -> Response {
                 .map(|(_, v)| v.into_owned())
         })
         .filter(|b| {
-            b.starts_with("/console") && !b.starts_with("//") && !b.contains(['\\', '\r', '\n'])
+            b.starts_with("/console") && !b.contains('\\') && !b.chars().any(char::is_control)
         })
         .unwrap_or_else(|| "/console/dashboard".to_owned());
     let mut response = redirect(&back);

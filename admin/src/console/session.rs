@@ -31,6 +31,8 @@ pub(crate) const PATH: &str = "/console";
 pub(crate) const IDLE: Duration = Duration::from_secs(15 * 60);
 /// How long a session lives at most.
 pub(crate) const ABSOLUTE: Duration = Duration::from_secs(60 * 60);
+/// How far behind another node's clock a node may be, in seconds.
+const CLOCK_SKEW: i64 = 60;
 
 /// What the store keeps of a session (no token, only the token's public id).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -46,9 +48,11 @@ pub(crate) struct SessionState {
 }
 
 impl SessionState {
-    /// Whether the session is past its absolute lifetime at `now` (Unix seconds).
+    /// Whether the session is past its absolute lifetime at `now` (Unix seconds), or started
+    /// later than a minute from `now` (a clock gone back; nodes' clocks may differ a little).
     pub(crate) fn expired(&self, now: i64) -> bool {
-        now.saturating_sub(self.started) >= ABSOLUTE.as_secs() as i64 || now < self.started
+        now.saturating_sub(self.started) >= ABSOLUTE.as_secs() as i64
+            || now.saturating_add(CLOCK_SKEW) < self.started
     }
 }
 
@@ -112,7 +116,7 @@ mod tests {
     }
 
     #[test]
-    fn sessions_end_after_an_hour_or_when_the_clock_went_back() {
+    fn sessions_end_after_an_hour_or_when_the_clock_went_far_back() {
         let state = SessionState {
             admin: "a".into(),
             token_id: "t".into(),
@@ -121,7 +125,11 @@ mod tests {
         };
         assert!(!state.expired(1_000 + 3_599));
         assert!(state.expired(1_000 + 3_600));
-        assert!(state.expired(999));
+        assert!(
+            !state.expired(1_000 - 60),
+            "another node's clock a minute behind"
+        );
+        assert!(state.expired(1_000 - 61));
     }
 
     #[test]

@@ -125,6 +125,12 @@ pub(crate) struct Texts {
     pub disable: &'static str,
     pub enable: &'static str,
     pub restricted: &'static str,
+    pub grant_scope: &'static str,
+    pub withdraw_scope: &'static str,
+    pub time_invalid: &'static str,
+    pub uuid_invalid: &'static str,
+    pub jwks_invalid: &'static str,
+    pub grace_invalid: &'static str,
     pub back_to_client: &'static str,
     // Citizens
     pub citizens: &'static str,
@@ -245,6 +251,12 @@ static EN: Texts = Texts {
     disable: "Disable",
     enable: "Enable",
     restricted: "restricted",
+    grant_scope: "Grant {}",
+    withdraw_scope: "Withdraw {}",
+    time_invalid: "Enter a time like 2026-11-25T08:00:00Z (RFC 3339).",
+    uuid_invalid: "Enter a citizen id as the audit trail shows it (a UUID).",
+    jwks_invalid: "The JWKS is not valid JSON.",
+    grace_invalid: "Enter a number of seconds from 0 to 2592000 (30 days).",
     back_to_client: "Back to the e-service",
     citizens: "Citizens",
     registry_number: "Registry number",
@@ -365,6 +377,12 @@ static MN: Texts = Texts {
     disable: "Идэвхгүй болгох",
     enable: "Идэвхжүүлэх",
     restricted: "хязгаарлагдмал",
+    grant_scope: "Олгох: {}",
+    withdraw_scope: "Буцааж авах: {}",
+    time_invalid: "Хугацааг 2026-11-25T08:00:00Z хэлбэрээр (RFC 3339) оруулна уу.",
+    uuid_invalid: "Иргэний дотоод дугаарыг аудитын бүртгэлд байгаа хэлбэрээр (UUID) оруулна уу.",
+    jwks_invalid: "JWKS нь зөв JSON биш байна.",
+    grace_invalid: "0-ээс 2592000 (30 хоног) хүртэлх секундын тоо оруулна уу.",
     back_to_client: "Цахим үйлчилгээ рүү буцах",
     citizens: "Иргэд",
     registry_number: "Регистрийн дугаар",
@@ -386,7 +404,7 @@ static MN: Texts = Texts {
     created: "Үүсгэсэн",
     rotate_key: "Одоо солих: {}",
     withdraw: "Одоо хүчингүй болгох",
-    withdraw_hint: "Тэтгэвэрт гарсан түлхүүр JWKS-ээс даруй хасагдаж, түүгээр гарын үсэг \
+    withdraw_hint: "Хэрэглээнээс гарсан түлхүүр JWKS-ээс даруй хасагдаж, түүгээр гарын үсэг \
                     зурсан бүх токен хүчингүй болно. Шалтгааныг бичнэ үү.",
     audit: "Аудитын бүртгэл",
     from: "Эхлэх",
@@ -420,11 +438,13 @@ mod tests {
                 t.rotate_key,
                 t.chain_intact,
                 t.chain_broken,
+                t.grant_scope,
+                t.withdraw_scope,
             ]
             .map(|s| s.matches("{}").count())
         };
-        assert_eq!(slots(&EN), [1; 7]);
-        assert_eq!(slots(&MN), [1; 7]);
+        assert_eq!(slots(&EN), [1; 9]);
+        assert_eq!(slots(&MN), [1; 9]);
         assert_eq!(fill("a {} b", "x"), "a x b");
     }
 }

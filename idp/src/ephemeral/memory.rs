@@ -197,6 +197,16 @@ impl EphemeralStore for MemoryStore {
         Ok(entry.is_some_and(|e| e.expires_at > now))
     }
 
+    async fn touch(&self, key: &Key, ttl: Duration) -> Result<bool, StoreError> {
+        check_ttl(ttl)?;
+        let expires_at = self.expiry(ttl);
+        let mut entries = self.lock();
+        Ok(self
+            .live(&mut entries, key)
+            .map(|entry| entry.expires_at = expires_at)
+            .is_some())
+    }
+
     async fn increment(&self, key: &Key, ttl: Duration) -> Result<u64, StoreError> {
         check_ttl(ttl)?;
         let mut entries = self.lock();

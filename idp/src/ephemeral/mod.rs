@@ -112,6 +112,11 @@ pub trait EphemeralStore: Send + Sync + 'static {
     /// Deletes `key`; returns whether it held something.
     async fn delete(&self, key: &Key) -> Result<bool, StoreError>;
 
+    /// Gives the value under `key` a new time to live `ttl`, if it is still there; returns
+    /// whether it was. Never brings back a value deleted meanwhile (a sliding expiry that a
+    /// read-then-put would resurrect).
+    async fn touch(&self, key: &Key, ttl: Duration) -> Result<bool, StoreError>;
+
     /// Adds one to the counter under `key` and returns the new count. The first increment
     /// creates the counter with `ttl`; later ones keep its expiry (a fixed window).
     async fn increment(&self, key: &Key, ttl: Duration) -> Result<u64, StoreError>;

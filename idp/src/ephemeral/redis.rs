@@ -148,6 +148,15 @@ impl EphemeralStore for RedisStore {
         Ok(removed > 0)
     }
 
+    async fn touch(&self, key: &Key, ttl: Duration) -> Result<bool, StoreError> {
+        check_ttl(ttl)?;
+        // PEXPIRE sets nothing on a missing key: 1 when it was there, 0 otherwise.
+        let set: u64 = self
+            .run(redis::cmd("PEXPIRE").arg(self.key(key)).arg(millis(ttl)))
+            .await?;
+        Ok(set == 1)
+    }
+
     async fn increment(&self, key: &Key, ttl: Duration) -> Result<u64, StoreError> {
         check_ttl(ttl)?;
         let mut conn = self.manager.clone();

@@ -309,6 +309,25 @@ pub struct CitizenView {
     pub status: String,
     /// The phone codes go to, masked (`+976 99•••001`).
     pub phone: Option<String>,
+    /// The ways this citizen can log in.
+    pub methods: Vec<MethodView>,
+}
+
+/// One way a citizen can log in.
+#[derive(Clone, Debug, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct MethodView {
+    /// `sms` (a code to the registry's phone number); passkeys, authenticator apps and
+    /// Digital ID devices join as they are built.
+    pub kind: String,
+    /// The level of assurance it gives: `low`, `substantial` or `high`.
+    pub level: String,
+    /// What identifies it, masked (the phone number's last digits).
+    pub label: String,
+    /// Where it comes from: `civil_registry` (changed there, not here) or `citizen`.
+    pub source: String,
+    /// Whether an administrator may remove it (never for what the civil registry holds).
+    pub removable: bool,
 }
 
 impl std::fmt::Debug for CreatedClient {

@@ -10,7 +10,8 @@ use dan_admin::AdminBackend;
 use dan_admin::model::{
     AuditEventView, AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage,
     ClientSettings, ClientView, Count, CreatedClient, HourView, InitialTokenInput,
-    InitialTokenView, IssuedInitialToken, KeyView, RotatedSecret, ScopeView, StatisticsView,
+    InitialTokenView, IssuedInitialToken, KeyView, MethodView, RotatedSecret, ScopeView,
+    StatisticsView,
 };
 use dan_admin::problem::AdminFailure;
 use dan_admin::roles::Principal;
@@ -83,6 +84,19 @@ fn citizen_view(citizen: &Citizen) -> CitizenView {
         birth_date: record.birth_date.to_string(),
         status: record.status.as_str().to_owned(),
         phone: record.phone_numbers.first().map(|p| mask_phone(p.as_str())),
+        // Codes go to the registry's first number; the others are held but not used.
+        methods: record
+            .phone_numbers
+            .first()
+            .map(|phone| MethodView {
+                kind: "sms".to_owned(),
+                level: "low".to_owned(),
+                label: mask_phone(phone.as_str()),
+                source: "civil_registry".to_owned(),
+                removable: false,
+            })
+            .into_iter()
+            .collect(),
     }
 }
 

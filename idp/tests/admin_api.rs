@@ -947,6 +947,17 @@ async fn ending_a_citizens_sessions_ends_single_sign_on_everywhere(server: TestS
     )
     .await;
     let id = found.body["citizen_id"].as_str().unwrap().to_owned();
+    let methods = &found.body["methods"];
+    assert_eq!(methods.as_array().unwrap().len(), 1, "{}", found.body);
+    assert_eq!(methods[0]["kind"], "sms");
+    assert_eq!(methods[0]["level"], "low");
+    assert_eq!(methods[0]["source"], "civil_registry");
+    assert_eq!(methods[0]["removable"], false);
+    let label = methods[0]["label"].as_str().unwrap();
+    assert!(
+        label.contains('•') && !label.contains(&CITIZEN.1[4..]),
+        "masked: {label}"
+    );
     let ended = call(
         &server,
         "POST",

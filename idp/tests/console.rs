@@ -530,6 +530,10 @@ async fn a_citizen_is_looked_up_and_locked_with_reasons(server: TestServer) {
         .await;
     assert_eq!(found.status, 200, "{}", found.body);
     assert!(found.body.contains("<b id=\"citizen-status\">active</b>"));
+    assert!(
+        found.body.contains("<td>sms</td><td>low</td>"),
+        "the ways to log in are listed"
+    );
     let start = found.body.find("action=\"/console/citizens/").unwrap() + 26;
     let id = &found.body[start..start + 36];
     let locked = browser

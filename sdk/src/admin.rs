@@ -236,6 +236,23 @@ pub struct CitizenView {
     pub status: String,
     /// The phone, masked.
     pub phone: Option<String>,
+    /// The ways this citizen can log in.
+    pub methods: Vec<MethodView>,
+}
+
+/// One way a citizen can log in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MethodView {
+    /// `sms`, and later passkeys, authenticator apps and Digital ID devices.
+    pub kind: String,
+    /// `low`, `substantial` or `high`.
+    pub level: String,
+    /// What identifies it, masked.
+    pub label: String,
+    /// `civil_registry` or `citizen`.
+    pub source: String,
+    /// Whether an administrator may remove it.
+    pub removable: bool,
 }
 
 /// A signing key.

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use dan_sdk::admin::{
     AuditEventView, AuditPage, ChainReportView, CitizenView, ClientInput, ClientPage,
     ClientSettings, ClientView, Count, CreatedClient, HourView, InitialTokenInput,
-    InitialTokenView, IssuedInitialToken, KeyView, Me, OPERATIONS, Problem, RotatedSecret,
-    ScopeView, StatisticsView,
+    InitialTokenView, IssuedInitialToken, KeyView, Me, MethodView, OPERATIONS, Problem,
+    RotatedSecret, ScopeView, StatisticsView,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -173,6 +173,17 @@ fn each_type_has_exactly_the_properties_of_its_schema() {
                 birth_date: String::new(),
                 status: String::new(),
                 phone: None,
+                methods: vec![],
+            }),
+        ),
+        (
+            "MethodView",
+            keys(&MethodView {
+                kind: String::new(),
+                level: String::new(),
+                label: String::new(),
+                source: String::new(),
+                removable: false,
             }),
         ),
         (

@@ -133,6 +133,23 @@ fn citizen_page(signed: &Signed, citizen: &CitizenView, message: Option<&str>) -
         ],
     ];
     body.push_str(&table(t.citizens, &[t.name, ""], &rows));
+    let methods: Vec<Vec<String>> = citizen
+        .methods
+        .iter()
+        .map(|m| {
+            vec![
+                escape(&m.kind),
+                escape(&m.level),
+                escape(&m.label),
+                escape(&m.source),
+            ]
+        })
+        .collect();
+    body.push_str(&table(
+        t.methods,
+        &[t.method, t.level, t.label, t.source],
+        &methods,
+    ));
     let path = format!("/console/citizens/{}", encode(&citizen.citizen_id));
     let locked = citizen.status == "locked";
     let lock = if locked { "unlock" } else { "lock" };

@@ -23,6 +23,7 @@ mod desk;
 pub mod model;
 pub mod problem;
 pub mod roles;
+mod schema;
 
 use std::sync::Arc;
 
@@ -226,7 +227,7 @@ pub fn routes(backend: Arc<dyn AdminBackend>, options: ConsoleOptions) -> impl E
     };
     let service = service(backend);
     let spec = service.spec_endpoint();
-    let methods = Arc::new(MethodTable::from_spec(&service.spec()));
+    let document = Arc::new(schema::Document::new(&service.spec()));
     let explorer = explorer(&service);
     Route::new()
         .nest("/api/v1", service)
@@ -235,20 +236,26 @@ pub fn routes(backend: Arc<dyn AdminBackend>, options: ConsoleOptions) -> impl E
         .nest("/console", console::routes(desk, options))
         .at("/", poem::get(console_home))
         .around(move |endpoint, request| {
-            let methods = methods.clone();
+            let document = document.clone();
             async move {
                 let path = request.uri().path().to_owned();
-                let mut response = match limit_body(request).await {
+                let checked = match limit_body(request).await {
+                    Ok(request) => check_types(&document, request).await,
+                    Err(error) => Err(problem_response(&error)),
+                };
+                let mut response = match checked {
                     Ok(request) => match endpoint.call(request).await {
                         Ok(response) => response.into_response(),
                         // An answer of the API's own (problem details) stays as it is.
                         Err(error) if error.is_from_response() => error.into_response(),
                         Err(error) => problem_response(&error),
                     },
-                    Err(error) => problem_response(&error),
+                    Err(response) => response,
                 };
                 if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
-                    && let Some(allow) = methods.allowed(&path)
+                    && let Some(allow) = path
+                        .strip_prefix("/api/v1")
+                        .and_then(|p| document.allowed(p))
                     && let Ok(value) = poem::http::HeaderValue::from_str(&allow)
                 {
                     // RFC 9110 15.5.6: a 405 lists the methods the resource has.
@@ -309,40 +316,54 @@ fn explorer_policy(html: &str) -> String {
     )
 }
 
-/// The methods of each documented path, to answer 405 with `Allow`.
-struct MethodTable(Vec<(Vec<String>, Vec<String>)>);
-
-impl MethodTable {
-    fn from_spec(spec: &str) -> Self {
-        let document: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
-        let paths = document["paths"].as_object().cloned().unwrap_or_default();
-        Self(
-            paths
-                .into_iter()
-                .map(|(path, methods)| {
-                    let segments = path.split('/').map(str::to_owned).collect();
-                    let names = methods
-                        .as_object()
-                        .map(|m| m.keys().map(|k| k.to_ascii_uppercase()).collect())
-                        .unwrap_or_default();
-                    (segments, names)
-                })
-                .collect(),
+/// Refuses an API request whose JSON body has a member of another type than its schema
+/// says (see [`schema`]), with a 400 problem naming the member.
+async fn check_types(
+    document: &schema::Document,
+    mut request: poem::Request,
+) -> Result<poem::Request, Response> {
+    let Some(path) = request
+        .uri()
+        .path()
+        .strip_prefix("/api/v1")
+        .map(str::to_owned)
+    else {
+        return Ok(request);
+    };
+    let json = request
+        .content_type()
+        .is_some_and(|t| t.starts_with("application/json"));
+    if !json {
+        return Ok(request);
+    }
+    let body = request
+        .take_body()
+        .into_bytes_limit(MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            problem_response(&poem::Error::from_status(
+                poem::http::StatusCode::PAYLOAD_TOO_LARGE,
+            ))
+        })?;
+    if let Err(mismatch) = document.check(request.method().as_str(), &path, &body) {
+        let mut problem = Problem::new(
+            400,
+            "invalid-field",
+            "A field is not valid",
+            format!("{} must be of type {}", mismatch.field, mismatch.expected),
+        );
+        if !mismatch.field.is_empty() {
+            problem.field = Some(mismatch.field);
+        }
+        return Err((
+            poem::http::StatusCode::BAD_REQUEST,
+            poem::web::Json(problem_json(&problem)),
         )
+            .with_content_type("application/problem+json")
+            .into_response());
     }
-
-    /// The `Allow` value for a request path under `/api/v1`.
-    fn allowed(&self, path: &str) -> Option<String> {
-        let path = path.strip_prefix("/api/v1")?;
-        let segments: Vec<&str> = path.split('/').collect();
-        self.0.iter().find_map(|(template, methods)| {
-            let matches = template.len() == segments.len()
-                && template.iter().zip(&segments).all(|(t, s)| {
-                    t == s || (t.starts_with('{') && t.ends_with('}') && !s.is_empty())
-                });
-            matches.then(|| methods.join(", "))
-        })
-    }
+    request.set_body(body);
+    Ok(request)
 }
 
 /// Refuses a body over [`MAX_BODY_BYTES`] with 413: by its `Content-Length` before reading,
@@ -385,10 +406,7 @@ fn problem_response(error: &poem::Error) -> Response {
         status.canonical_reason().unwrap_or("Error"),
         error.to_string(),
     );
-    let mut body = serde_json::json!({
-        "type": problem.kind, "title": problem.title, "status": problem.status,
-        "detail": problem.detail,
-    });
+    let mut body = problem_json(&problem);
     if let Some(field) = field_of(&problem.detail) {
         body["field"] = serde_json::Value::String(field);
     }
@@ -403,6 +421,18 @@ fn problem_response(error: &poem::Error) -> Response {
         );
     }
     response
+}
+
+/// A problem as its JSON document.
+fn problem_json(problem: &Problem) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "type": problem.kind, "title": problem.title, "status": problem.status,
+        "detail": problem.detail,
+    });
+    if let Some(field) = &problem.field {
+        body["field"] = serde_json::Value::String(field.clone());
+    }
+    body
 }
 
 /// The field a request-parsing error names (poem-openapi says "field `name` ..."; serde

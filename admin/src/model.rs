@@ -72,37 +72,41 @@ pub struct ClientSettings {
     /// Redirect URIs.
     pub redirect_uris: Vec<String>,
     /// Post-logout redirect URIs.
-    #[oai(default)]
+    #[oai(nullable, default)]
     pub post_logout_redirect_uris: Vec<String>,
     /// Scopes it may ask for (`openid` by default): identity scopes, or API scopes
     /// `resource:action`. `national_id` is granted separately.
-    #[oai(default = "openid")]
+    #[oai(nullable, default = "openid")]
     pub scopes: Vec<String>,
     /// Grants (`authorization_code` and `refresh_token` by default).
-    #[oai(default = "code_and_refresh")]
+    #[oai(nullable, default = "code_and_refresh")]
     pub grant_types: Vec<String>,
     /// `client_secret_basic` (default), `client_secret_post`, `private_key_jwt` or `none`.
-    #[oai(default = "basic")]
+    #[oai(nullable, default = "basic")]
     pub auth_method: String,
     /// `pairwise` (default) or `public`.
-    #[oai(default = "pairwise")]
+    #[oai(nullable, default = "pairwise")]
     pub subject_type: String,
     /// Sector for pairwise subjects (needed when redirect URIs are on several hosts).
+    #[oai(nullable)]
     pub sector_identifier: Option<String>,
     /// JWK Set URL for `private_key_jwt`.
+    #[oai(nullable)]
     pub jwks_uri: Option<String>,
     /// Inline JWK Set for `private_key_jwt`.
+    #[oai(nullable)]
     pub jwks: Option<Value>,
     /// Audiences for client-credentials tokens.
-    #[oai(default)]
+    #[oai(nullable, default)]
     pub audiences: Vec<String>,
     /// Back-channel logout URI.
+    #[oai(nullable)]
     pub backchannel_logout_uri: Option<String>,
     /// Require PAR.
-    #[oai(default)]
+    #[oai(nullable, default)]
     pub require_par: bool,
     /// First-party service: no consent page.
-    #[oai(default)]
+    #[oai(nullable, default)]
     pub skip_consent: bool,
 }
 
@@ -122,7 +126,7 @@ pub struct ClientInput {
 #[oai(skip_serializing_if_is_none)]
 pub struct SecretRotation {
     /// Seconds, 0 to 30 days (1 day by default).
-    #[oai(default = "one_day", validator(maximum(value = "2592000")))]
+    #[oai(nullable, default = "one_day", validator(maximum(value = "2592000")))]
     pub grace_seconds: u32,
 }
 
@@ -421,12 +425,14 @@ pub struct InitialTokenInput {
     pub label: String,
     /// Seconds until it expires: 60 to 90 days (7 days by default).
     #[oai(
+        nullable,
         default = "seven_days",
         validator(minimum(value = "60"), maximum(value = "7776000"))
     )]
     pub expires_in: u32,
     /// How many clients it may register: 1 (the default, single use) to 1000.
     #[oai(
+        nullable,
         default = "one",
         validator(minimum(value = "1"), maximum(value = "1000"))
     )]

@@ -28,6 +28,7 @@ pub use dev::{DEMO_CLIENT, demo_client, seed_demo_client};
 pub use edge::EdgePolicy;
 pub use health::{Readiness, readiness};
 pub use protocol::discovery_document;
+pub use registration::openapi_json;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -67,15 +68,11 @@ pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> i
         .at("/introspect", post(protocol::introspect))
         .at("/revoke", post(protocol::revoke))
         .at("/par", post(protocol::par))
-        .at("/register", post(registration::register))
-        .at(
-            "/register/:client_id",
-            get(registration::read)
-                .put(registration::update)
-                .delete(registration::delete),
-        )
         .at("/logout", get(browser::logout).post(browser::logout))
         .at("/logout/confirm", post(browser::logout_confirm));
+    // Dynamic client registration, described by `openapi/idp.json`: its own paths
+    // (`/register`, `/register/{client_id}`); everything else is matched above first.
+    route = route.nest("/", registration::endpoint());
     if provider.outbox.is_some() {
         route = route.at("/dev/outbox", get(dev::outbox));
     }

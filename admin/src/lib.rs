@@ -46,6 +46,9 @@ use self::roles::Principal;
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// A body declared over [`MAX_BODY_BYTES`] but not over this is read (and dropped) before the
+/// 413, so that the client hears it.
+const DRAINED_BODY_BYTES: usize = 8 * MAX_BODY_BYTES;
 
 /// What the admin plane needs from the provider. Every change is one transaction: when an
 /// operation fails, nothing of it was written.
@@ -374,7 +377,21 @@ async fn limit_body(mut request: poem::Request) -> poem::Result<poem::Request> {
         .header(poem::http::header::CONTENT_LENGTH)
         .map(|v| v.parse::<u64>());
     match declared {
-        Some(Ok(length)) if length > MAX_BODY_BYTES as u64 => Err(too_large()),
+        Some(Ok(length)) if length > MAX_BODY_BYTES as u64 => {
+            if length <= DRAINED_BODY_BYTES as u64 {
+                // Read and dropped, so the client, still sending, gets the 413 rather than a
+                // connection closed under it; bigger bodies are refused without reading.
+                let mut body = std::pin::pin!(request.take_body().into_bytes_stream());
+                let mut read = 0_usize;
+                while let Some(Ok(chunk)) = futures_util::StreamExt::next(&mut body).await {
+                    read += chunk.len();
+                    if read > DRAINED_BODY_BYTES {
+                        break;
+                    }
+                }
+            }
+            Err(too_large())
+        }
         Some(Ok(_)) => Ok(request),
         Some(Err(_)) => Err(poem::Error::from_status(
             poem::http::StatusCode::BAD_REQUEST,

@@ -68,6 +68,11 @@ pub trait AdminBackend: Send + Sync {
         &self,
         token: &str,
     ) -> Result<Option<(Principal, String)>, AdminFailure>;
+    /// Counts a console sign-in attempt from `address`; `Some(seconds)` to wait when the
+    /// address has made too many this minute.
+    async fn sign_in_attempt(&self, address: &str) -> Result<Option<u64>, AdminFailure>;
+    /// Records a refused console sign-in (no live token) from `address` in the audit trail.
+    async fn sign_in_refused(&self, address: &str);
     /// Who a console session signed in as `name` with the token `token_id` acts for, while
     /// that token is live and the account enabled; `None` ends the session.
     async fn console_principal(
@@ -476,6 +481,10 @@ impl AdminBackend for NoBackend {
     async fn console_sign_in(&self, _: &str) -> Result<Option<(Principal, String)>, AdminFailure> {
         Ok(None)
     }
+    async fn sign_in_attempt(&self, _: &str) -> Result<Option<u64>, AdminFailure> {
+        Ok(None)
+    }
+    async fn sign_in_refused(&self, _: &str) {}
     async fn console_principal(&self, _: &str, _: &str) -> Result<Option<Principal>, AdminFailure> {
         Ok(None)
     }

@@ -65,6 +65,9 @@ pub struct AdminPlane {
     pub store: Arc<dyn EphemeralStore>,
 }
 
+/// Console sign-in attempts one address may make a minute.
+const CONSOLE_SIGN_INS_PER_MINUTE: u32 = 10;
+
 /// The short-lived store's namespace of console sessions (keyed by the digest of the
 /// session cookie).
 const CONSOLE_SESSIONS: &str = "console";
@@ -422,6 +425,22 @@ impl AdminBackend for AdminPlane {
                 tracing::error!(%error, "admin token check failed");
                 AdminFailure::Unavailable
             })
+    }
+
+    async fn sign_in_attempt(&self, address: &str) -> Result<Option<u64>, AdminFailure> {
+        self.provider
+            .otp
+            .limit("console_sign_in", address, CONSOLE_SIGN_INS_PER_MINUTE)
+            .await
+            .map_err(store_failure)
+    }
+
+    async fn sign_in_refused(&self, address: &str) {
+        let event = NewEvent::new(EventKind::AdminAction, Actor::System)
+            .detail("action", "console.sign_in")
+            .detail("outcome", "401")
+            .detail("address", address.chars().take(64).collect::<String>());
+        self.audit.note(event).await;
     }
 
     async fn console_principal(

@@ -155,6 +155,71 @@ fn assert_signed_out(seen: &support::server::Seen, why: &str) {
     );
 }
 
+/// Refused sign-ins are in the audit trail with the address, and an address gets ten
+/// attempts a minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_sign_ins_are_audited_and_limited_per_address() {
+    let server = TestServer::start(support::server::Backends::Embedded, &[])
+        .await
+        .unwrap();
+    let url = |path: &str| format!("{}{path}", server.admin_base);
+    let (token, _) = admin_token(&server, "ops", Role::SecurityAdmin).await;
+    let browser = Browser::new();
+    for attempt in 1..=10 {
+        let form = browser.get(&url("/console/login")).await;
+        let refused = browser
+            .post(
+                &url("/console/login"),
+                &[("csrf", &csrf(&form.body)), ("token", "dan_admin_guess")],
+            )
+            .await;
+        assert_eq!(refused.status, 401, "attempt {attempt}");
+    }
+    let form = browser.get(&url("/console/login")).await;
+    let limited = browser
+        .post(
+            &url("/console/login"),
+            &[("csrf", &csrf(&form.body)), ("token", &token)],
+        )
+        .await;
+    assert_eq!(limited.status, 429, "even the right token waits");
+    assert_eq!(limited.headers["retry-after"], "60");
+    assert!(browser.cookie("dan_console").is_none());
+    let refusals = server
+        .provider
+        .audit
+        .query(
+            &AuditFilter {
+                actor: Some("system".into()),
+                ..AuditFilter::default()
+            },
+            0,
+            100,
+        )
+        .await
+        .unwrap();
+    let refused: Vec<serde_json::Value> = refusals
+        .iter()
+        .map(|e| serde_json::from_str(&e.detail).unwrap())
+        .filter(|d: &serde_json::Value| d["action"] == "console.sign_in")
+        .collect();
+    assert_eq!(refused.len(), 10, "each refusal is audited");
+    assert!(
+        refused
+            .iter()
+            .all(|d| d["outcome"] == "401" && d["address"] == "127.0.0.1")
+    );
+    assert!(
+        !refusals
+            .iter()
+            .any(|e| e.detail.contains("dan_admin_guess")),
+        "no token in the trail"
+    );
+    // A minute later the address may try again.
+    server.clock.advance(Duration::from_secs(61));
+    signed_in(&server, &token).await;
+}
+
 /// Sessions end after 15 minutes without a request, and after an hour whatever happens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_sessions_end_when_idle_and_after_an_hour() {

@@ -389,9 +389,32 @@ async fn sign_in(request: &Request, body: Body, console: Data<&Arc<Console>>) ->
         );
     };
     let backend = &console.desk.backend;
+    let address = request
+        .remote_addr()
+        .as_socket_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    match backend.sign_in_attempt(&address).await {
+        Ok(None) => {}
+        Ok(Some(wait)) => {
+            let message = fill(t.too_many_sign_ins, &wait.to_string());
+            let mut response = sign_in_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                locale,
+                &message,
+                None,
+                console.secure,
+            );
+            if let Ok(value) = wait.to_string().parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+        Err(_) => return console.unavailable(locale),
+    }
     let signed_in = match backend.console_sign_in(form.one("token").trim()).await {
         Ok(Some(found)) => found,
         Ok(None) => {
+            backend.sign_in_refused(&address).await;
             return sign_in_page(
                 StatusCode::UNAUTHORIZED,
                 locale,

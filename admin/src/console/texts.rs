@@ -71,6 +71,7 @@ pub(crate) struct Texts {
     pub token_hint: &'static str,
     pub sign_in: &'static str,
     pub sign_in_failed: &'static str,
+    pub too_many_sign_ins: &'static str,
     // Dashboard
     pub dashboard: &'static str,
     pub logins_24h: &'static str,
@@ -202,6 +203,7 @@ static EN: Texts = Texts {
                  your session ends after 15 minutes without activity, and after one hour.",
     sign_in: "Sign in",
     sign_in_failed: "This token is unknown, has expired or was revoked.",
+    too_many_sign_ins: "Too many attempts from this address. Try again in {} seconds.",
     dashboard: "Dashboard",
     logins_24h: "Logins in the last 24 hours",
     sessions_recent: "Sessions started within a session's lifetime",
@@ -332,6 +334,7 @@ static MN: Texts = Texts {
                  15 минут идэвхгүй байвал, мөн нэг цагийн дараа сесс дуусна.",
     sign_in: "Нэвтрэх",
     sign_in_failed: "Энэ токен бүртгэлгүй, хугацаа нь дууссан эсвэл хүчингүй болсон байна.",
+    too_many_sign_ins: "Энэ хаягаас хэт олон оролдлого хийгдлээ. Дараах хугацааны дараа дахин оролдоно уу (секунд): {}.",
     dashboard: "Хяналтын самбар",
     logins_24h: "Сүүлийн 24 цагийн нэвтрэлт",
     sessions_recent: "Сессийн хугацаанд эхэлсэн сесс",
@@ -455,11 +458,12 @@ mod tests {
                 t.chain_broken,
                 t.grant_scope,
                 t.withdraw_scope,
+                t.too_many_sign_ins,
             ]
             .map(|s| s.matches("{}").count())
         };
-        assert_eq!(slots(&EN), [1; 9]);
-        assert_eq!(slots(&MN), [1; 9]);
+        assert_eq!(slots(&EN), [1; 10]);
+        assert_eq!(slots(&MN), [1; 10]);
         assert_eq!(fill("a {} b", "x"), "a x b");
     }
 }

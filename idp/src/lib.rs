@@ -12,6 +12,7 @@
 //! | [`authorize`] | authorization requests: parameters, validation, levels of assurance |
 //! | [`login`] | login transactions bound to the browser, from first page to redirect |
 //! | [`otp`] | SMS one-time codes: drawing, hashing, limits, no enumeration |
+//! | [`totp`] | authenticator-app codes (RFC 6238): secrets, `otpauth://` URI, QR as SVG, replay-safe check |
 //! | [`sessions`] | the SSO session |
 //! | [`consent`] | remembered consents (port) |
 //! | [`tokens`] | grants, ID tokens, RFC 9068 access tokens, rotating refresh tokens |
@@ -64,3 +65,4 @@ pub mod sms;
 pub mod statistics;
 pub mod telemetry;
 pub mod tokens;
+pub mod totp;

@@ -12,6 +12,7 @@
 //! | [`authorize`] | authorization requests: parameters, validation, levels of assurance |
 //! | [`login`] | login transactions bound to the browser, from first page to redirect |
 //! | [`otp`] | SMS one-time codes: drawing, hashing, limits, no enumeration |
+//! | [`authenticators`] | a citizen's own methods (authenticator apps now): enroll, confirm, verify once, rename, remove |
 //! | [`totp`] | authenticator-app codes (RFC 6238): secrets, `otpauth://` URI, QR as SVG, replay-safe check |
 //! | [`sessions`] | the SSO session |
 //! | [`consent`] | remembered consents (port) |
@@ -39,6 +40,7 @@
 pub mod admin_plane;
 pub mod admins;
 pub mod audit;
+pub mod authenticators;
 pub mod authorize;
 pub mod citizens;
 pub mod client_auth;

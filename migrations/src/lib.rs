@@ -25,6 +25,7 @@ pub mod m20261125_000004_create_audit_events;
 pub mod m20261125_000005_create_admins;
 pub mod m20261125_000006_add_client_revision;
 pub mod m20261125_000007_create_client_registration;
+pub mod m20261125_000008_create_authenticators;
 
 /// Every migration of DAN, in the order they apply.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_admins::Migration),
             Box::new(m20261125_000006_add_client_revision::Migration),
             Box::new(m20261125_000007_create_client_registration::Migration),
+            Box::new(m20261125_000008_create_authenticators::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@
 
 mod admins;
 mod audit;
+pub mod authenticators;
 mod citizens;
 mod clients;
 mod oidc;
@@ -231,6 +232,11 @@ impl Database {
     /// Administrators and their tokens on this database.
     pub fn admins(&self) -> SqlAdminStore {
         SqlAdminStore::new(self.connection.clone())
+    }
+
+    /// Citizens' authenticators on this database.
+    pub fn authenticators(&self) -> authenticators::SqlAuthenticatorStore {
+        authenticators::SqlAuthenticatorStore::new(self.connection.clone())
     }
 
     /// Dynamic client registration's tokens on this database.

@@ -71,6 +71,8 @@ pub struct Provider {
     pub logins: Logins,
     /// One-time codes.
     pub otp: Otp,
+    /// Citizens' own authentication methods (authenticator apps).
+    pub authenticators: crate::authenticators::Authenticators,
     /// Client authentication at the token-style endpoints.
     pub client_auth: ClientAuthenticator,
     /// The development outbox, outside production.

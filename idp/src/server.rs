@@ -224,7 +224,13 @@ pub async fn build_provider(
         clock.clone(),
         config.issuer.clone(),
     ));
+    let authenticators = crate::authenticators::Authenticators::new(
+        Arc::new(database.authenticators()),
+        secrets.kek.clone(),
+        clock.clone(),
+    );
     Ok(Provider {
+        authenticators,
         registrations,
         statistics,
         settings: Settings {

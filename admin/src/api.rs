@@ -398,6 +398,33 @@ impl AdminApi {
             .await
     }
 
+    /// Removes one of a citizen's own authentication methods (an authenticator app, by the
+    /// `id` the look-up shows), for a reason kept in the audit trail. What the civil registry
+    /// holds (the phone) is changed there, not here.
+    #[oai(
+        path = "/citizens/:citizen_id/methods/:method_id/remove",
+        method = "post",
+        tag = "Tag::Citizens"
+    )]
+    async fn remove_method(
+        &self,
+        token: AdminToken,
+        citizen_id: Path<Uuid>,
+        method_id: Path<String>,
+        reason: Json<Reason>,
+    ) -> Answer<Json<CitizenView>> {
+        let who = self.who(&token).await?;
+        self.desk
+            .remove_citizen_method(
+                &who,
+                &citizen_id.0.to_string(),
+                &method_id.0,
+                &reason.0.reason,
+            )
+            .await
+            .map(Json)
+    }
+
     /// Ends every SSO session of a citizen: the next login anywhere asks them to authenticate
     /// again, and each e-service that took part in one with a back-channel logout URI gets a
     /// logout token for the citizen's subject (all its sessions). Tokens already issued are

@@ -247,6 +247,23 @@ impl Desk {
         self.done(who, action, None, changed).await
     }
 
+    /// Removes one of a citizen's authentication methods, for a reason.
+    pub(crate) async fn remove_citizen_method(
+        &self,
+        who: &Principal,
+        citizen_id: &str,
+        method_id: &str,
+        reason: &str,
+    ) -> Answer<CitizenView> {
+        let action = "citizens.remove_method";
+        self.permit(who, Permission::Citizens, action).await?;
+        let changed = self
+            .backend
+            .remove_citizen_method(citizen_id, method_id, reason, who)
+            .await;
+        self.done(who, action, Some(method_id), changed).await
+    }
+
     /// Ends every SSO session of a citizen, for a reason.
     pub(crate) async fn end_citizen_sessions(
         &self,

@@ -171,6 +171,15 @@ pub trait AdminBackend: Send + Sync {
         reason: &str,
         actor: &Principal,
     ) -> Result<CitizenView, AdminFailure>;
+    /// Removes one of a citizen's own authentication methods (an authenticator app), for
+    /// `reason`; returns the citizen afterwards.
+    async fn remove_citizen_method(
+        &self,
+        citizen_id: &str,
+        method_id: &str,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<CitizenView, AdminFailure>;
     /// Ends every SSO session of a citizen.
     async fn end_citizen_sessions(
         &self,
@@ -582,6 +591,15 @@ impl AdminBackend for NoBackend {
         _: &str,
         _: &Principal,
     ) -> Result<(), AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn remove_citizen_method(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &Principal,
+    ) -> Result<CitizenView, AdminFailure> {
         Err(AdminFailure::Unavailable)
     }
     async fn set_restricted_scope(

@@ -321,12 +321,14 @@ pub struct CitizenView {
 #[derive(Clone, Debug, PartialEq, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct MethodView {
-    /// `sms` (a code to the registry's phone number); passkeys, authenticator apps and
-    /// Digital ID devices join as they are built.
+    /// Its id, for removal (absent for what the civil registry holds).
+    pub id: Option<String>,
+    /// `sms` (a code to the registry's phone number) or `totp` (an authenticator app);
+    /// passkeys and Digital ID devices join as they are built.
     pub kind: String,
     /// The level of assurance it gives: `low`, `substantial` or `high`.
     pub level: String,
-    /// What identifies it, masked (the phone number's last digits).
+    /// What identifies it: the phone number masked, or the citizen's name for an app.
     pub label: String,
     /// Where it comes from: `civil_registry` (changed there, not here) or `citizen`.
     pub source: String,

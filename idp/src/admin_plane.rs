@@ -18,6 +18,7 @@ use dan_admin::roles::Principal;
 
 use crate::admins::Admins;
 use crate::audit::{Actor, AuditEvent, AuditFilter, AuditLog, EventKind, NewEvent};
+use crate::authenticators::{AuthenticatorError, StoredAuthenticator};
 use crate::authorize::{CATALOGUE, SCOPES};
 use crate::citizens::{Citizen, CitizenDirectory, CitizenId, CitizenStatus, RegistryNumber};
 use crate::clients::{
@@ -77,8 +78,26 @@ fn store_failure(error: crate::ephemeral::StoreError) -> AdminFailure {
     AdminFailure::Unavailable
 }
 
-fn citizen_view(citizen: &Citizen) -> CitizenView {
+/// A citizen as administrators see them, with every way they can log in.
+fn citizen_view(citizen: &Citizen, apps: &[StoredAuthenticator]) -> CitizenView {
     let record = &citizen.record;
+    // Codes go to the registry's first number; the others are held but not used.
+    let sms = record.phone_numbers.first().map(|phone| MethodView {
+        id: None,
+        kind: "sms".to_owned(),
+        level: "low".to_owned(),
+        label: mask_phone(phone.as_str()),
+        source: "civil_registry".to_owned(),
+        removable: false,
+    });
+    let apps = apps.iter().filter(|a| a.confirmed).map(|app| MethodView {
+        id: Some(app.id.clone()),
+        kind: app.kind.as_str().to_owned(),
+        level: "low".to_owned(),
+        label: app.name.clone(),
+        source: "citizen".to_owned(),
+        removable: true,
+    });
     CitizenView {
         citizen_id: citizen.id.0.to_string(),
         registry_number: record.registry_number.as_str().to_owned(),
@@ -87,19 +106,7 @@ fn citizen_view(citizen: &Citizen) -> CitizenView {
         birth_date: record.birth_date.to_string(),
         status: record.status.as_str().to_owned(),
         phone: record.phone_numbers.first().map(|p| mask_phone(p.as_str())),
-        // Codes go to the registry's first number; the others are held but not used.
-        methods: record
-            .phone_numbers
-            .first()
-            .map(|phone| MethodView {
-                kind: "sms".to_owned(),
-                level: "low".to_owned(),
-                label: mask_phone(phone.as_str()),
-                source: "civil_registry".to_owned(),
-                removable: false,
-            })
-            .into_iter()
-            .collect(),
+        methods: sms.into_iter().chain(apps).collect(),
     }
 }
 
@@ -120,6 +127,18 @@ fn citizen_event(actor: &Principal, citizen: CitizenId, action: &str, reason: &s
         .citizen(citizen)
         .detail("action", action)
         .detail("reason", reason.chars().take(500).collect::<String>())
+}
+
+fn authenticator_failure(error: AuthenticatorError) -> AdminFailure {
+    match error {
+        AuthenticatorError::NotFound => {
+            AdminFailure::NotFound("no such authentication method of this citizen".to_owned())
+        }
+        other => {
+            tracing::error!(%other, "authenticators unavailable");
+            AdminFailure::Unavailable
+        }
+    }
 }
 
 fn storage(error: StorageError) -> AdminFailure {
@@ -311,6 +330,17 @@ fn changed_meanwhile() -> AdminFailure {
 }
 
 impl AdminPlane {
+    /// The view of a citizen, with their authenticator apps.
+    async fn view_of(&self, citizen: &Citizen) -> Result<CitizenView, AdminFailure> {
+        let apps = self
+            .provider
+            .authenticators
+            .list(citizen.id.0)
+            .await
+            .map_err(authenticator_failure)?;
+        Ok(citizen_view(citizen, &apps))
+    }
+
     async fn end_sessions(&self, citizen: CitizenId) -> Result<(), AdminFailure> {
         self.provider
             .end_citizen_sessions(citizen.0)
@@ -782,7 +812,7 @@ impl AdminBackend for AdminPlane {
                 tracing::error!(%error, "a citizen look-up could not be audited; refused");
                 AdminFailure::Unavailable
             })?;
-        Ok(citizen_view(&citizen))
+        self.view_of(&citizen).await
     }
 
     async fn set_citizen_locked(
@@ -827,7 +857,31 @@ impl AdminBackend for AdminPlane {
         self.audit
             .note(citizen_event(actor, citizen.id, action, reason))
             .await;
-        self.citizen(citizen_id).await.map(|c| citizen_view(&c))
+        let citizen = self.citizen(citizen_id).await?;
+        self.view_of(&citizen).await
+    }
+
+    async fn remove_citizen_method(
+        &self,
+        citizen_id: &str,
+        method_id: &str,
+        reason: &str,
+        actor: &Principal,
+    ) -> Result<CitizenView, AdminFailure> {
+        check_reason(reason)?;
+        let citizen = self.citizen(citizen_id).await?;
+        self.provider
+            .authenticators
+            .remove(citizen.id.0, method_id)
+            .await
+            .map_err(authenticator_failure)?;
+        self.audit
+            .note(
+                citizen_event(actor, citizen.id, "citizen.remove_method", reason)
+                    .detail("method", method_id.chars().take(32).collect::<String>()),
+            )
+            .await;
+        self.view_of(&citizen).await
     }
 
     async fn end_citizen_sessions(

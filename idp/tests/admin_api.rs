@@ -1256,7 +1256,101 @@ async fn a_compromised_key_is_rotated_then_withdrawn_and_its_tokens_stop_working
     assert!(!introspect().await, "its tokens no longer verify");
 }
 
+async fn a_citizens_authenticator_app_is_listed_and_removed_with_a_reason(server: TestServer) {
+    use idp::clock::Clock;
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let auditor = token(&server, "bold", Role::Auditor).await;
+    let citizen = server
+        .admin
+        .citizens
+        .find_by_registry_number(&idp::citizens::RegistryNumber::parse(CITIZEN.0).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let apps = &server.provider.authenticators;
+    let phone = apps.enroll_totp(citizen.id.0, "Phone").await.unwrap();
+    let now = u64::try_from(server.clock.now().timestamp()).unwrap();
+    apps.confirm_totp(citizen.id.0, &phone.id, &phone.secret.code_at(now))
+        .await
+        .unwrap();
+    apps.enroll_totp(citizen.id.0, "never confirmed")
+        .await
+        .unwrap();
+    let lookup = json!({"registry_number": CITIZEN.0, "reason": "ticket 7"});
+    let found = call(
+        &server,
+        "POST",
+        "/api/v1/citizens/lookup",
+        Some(&admin),
+        Some(lookup),
+    )
+    .await;
+    let methods = found.body["methods"].as_array().unwrap().clone();
+    assert_eq!(
+        methods.len(),
+        2,
+        "the phone and the confirmed app: {}",
+        found.body
+    );
+    assert_eq!(methods[1]["kind"], "totp");
+    assert_eq!(methods[1]["label"], "Phone");
+    assert_eq!(methods[1]["source"], "citizen");
+    assert_eq!(methods[1]["removable"], true);
+    assert_eq!(methods[1]["id"], phone.id.as_str());
+    assert!(
+        methods[0].get("id").is_none(),
+        "the registry's phone has no id"
+    );
+    let id = citizen.id.0;
+    let path = format!("/api/v1/citizens/{id}/methods/{}/remove", phone.id);
+    let reason = json!({"reason": "phone stolen, ticket 7"});
+    let refused = call(&server, "POST", &path, Some(&auditor), Some(reason.clone())).await;
+    assert_problem(&refused, 403, None);
+    let short = call(
+        &server,
+        "POST",
+        &path,
+        Some(&admin),
+        Some(json!({"reason": "x"})),
+    )
+    .await;
+    assert_problem(&short, 400, Some("reason"));
+    let unknown = call(
+        &server,
+        "POST",
+        &format!("/api/v1/citizens/{id}/methods/nope/remove"),
+        Some(&admin),
+        Some(reason.clone()),
+    )
+    .await;
+    assert_problem(&unknown, 404, None);
+    assert_eq!(apps.list(id).await.unwrap().len(), 2, "nothing removed yet");
+    let removed = call(&server, "POST", &path, Some(&admin), Some(reason)).await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert_eq!(removed.body["methods"].as_array().unwrap().len(), 1);
+    let later = phone.secret.code_at(now + 60);
+    server.clock.advance(Duration::from_secs(60));
+    assert!(
+        apps.verify_totp(id, &later).await.is_err(),
+        "it no longer logs in"
+    );
+    let events = server
+        .provider
+        .audit
+        .query(&idp::audit::AuditFilter::default(), 0, 1000)
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.detail.contains("citizen.remove_method")
+                && e.detail.contains("phone stolen, ticket 7")),
+        "the removal and its reason are in the audit trail"
+    );
+}
+
 on_both_backends!(
+    a_citizens_authenticator_app_is_listed_and_removed_with_a_reason,
     a_compromised_key_is_rotated_then_withdrawn_and_its_tokens_stop_working,
     the_dashboard_counts_logins_failures_sessions_and_clients,
     ending_a_citizens_sessions_ends_single_sign_on_everywhere,

@@ -33,7 +33,7 @@ use serde_json::Value;
 use crate::http::{Fetch, read_capped};
 
 /// Every operation of the admin API, as `(method, path)` under `/api/v1`.
-pub const OPERATIONS: [(&str, &str); 26] = [
+pub const OPERATIONS: [(&str, &str); 27] = [
     ("get", "/me"),
     ("get", "/clients"),
     ("post", "/clients"),
@@ -59,6 +59,7 @@ pub const OPERATIONS: [(&str, &str); 26] = [
     ("post", "/citizens/{citizen_id}/lock"),
     ("post", "/citizens/{citizen_id}/unlock"),
     ("post", "/citizens/{citizen_id}/sessions/end"),
+    ("post", "/citizens/{citizen_id}/methods/{method_id}/remove"),
     ("get", "/keys"),
     ("post", "/keys/{algorithm}/rotate"),
     ("post", "/keys/{kid}/withdraw"),
@@ -243,7 +244,10 @@ pub struct CitizenView {
 /// One way a citizen can log in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MethodView {
-    /// `sms`, and later passkeys, authenticator apps and Digital ID devices.
+    /// Its id, for removal (absent for what the civil registry holds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `sms` or `totp` (an authenticator app); passkeys and Digital ID devices later.
     pub kind: String,
     /// `low`, `substantial` or `high`.
     pub level: String,
@@ -730,6 +734,24 @@ impl AdminClient {
         self.send(reqwest::Method::POST, &path, &[], Some(&body))
             .await
             .map(|_| ())
+    }
+
+    /// `POST /citizens/{citizen_id}/methods/{method_id}/remove`: one of the citizen's own
+    /// methods (an authenticator app), with a reason.
+    pub async fn remove_citizen_method(
+        &self,
+        citizen_id: &str,
+        method_id: &str,
+        reason: &str,
+    ) -> Result<CitizenView, AdminError> {
+        let path = format!(
+            "/citizens/{}/methods/{}/remove",
+            path(citizen_id),
+            path(method_id)
+        );
+        let body = serde_json::json!({ "reason": reason });
+        self.call(reqwest::Method::POST, &path, &[], Some(&body))
+            .await
     }
 
     /// `POST /initial-access-tokens`: the token is in the answer only.

@@ -179,6 +179,7 @@ fn each_type_has_exactly_the_properties_of_its_schema() {
         (
             "MethodView",
             keys(&MethodView {
+                id: Some(String::new()),
                 kind: String::new(),
                 level: String::new(),
                 label: String::new(),

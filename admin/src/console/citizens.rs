@@ -133,24 +133,41 @@ fn citizen_page(signed: &Signed, citizen: &CitizenView, message: Option<&str>) -
         ],
     ];
     body.push_str(&table(t.citizens, &[t.name, ""], &rows));
+    let path = format!("/console/citizens/{}", encode(&citizen.citizen_id));
     let methods: Vec<Vec<String>> = citizen
         .methods
         .iter()
         .map(|m| {
+            // An app the citizen added can be removed, with a reason.
+            let remove = match &m.id {
+                Some(id) if m.removable => {
+                    let mut form = signed.form(&format!("{path}/methods/{}/remove", encode(id)));
+                    form.push_str(&reason_field(
+                        signed,
+                        "",
+                        None,
+                        &format!("f-reason-method-{id}"),
+                    ));
+                    form.push_str(&button(t.remove, "danger"));
+                    form.push_str("</form>");
+                    form
+                }
+                _ => String::new(),
+            };
             vec![
                 escape(&m.kind),
                 escape(&m.level),
                 escape(&m.label),
                 escape(&m.source),
+                remove,
             ]
         })
         .collect();
     body.push_str(&table(
         t.methods,
-        &[t.method, t.level, t.label, t.source],
+        &[t.method, t.level, t.label, t.source, ""],
         &methods,
     ));
-    let path = format!("/console/citizens/{}", encode(&citizen.citizen_id));
     let locked = citizen.status == "locked";
     let lock = if locked { "unlock" } else { "lock" };
     for action in [lock, "end-sessions"] {
@@ -184,6 +201,28 @@ fn action_form(
     html.push_str(&button(label, class));
     html.push_str("</form>\n");
     html
+}
+
+#[handler]
+pub(crate) async fn remove_method(
+    request: &Request,
+    Path((id, method)): Path<(String, String)>,
+    body: Body,
+    console: Data<&Arc<Console>>,
+) -> Response {
+    let (signed, form) = match console.posted(request, body).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    let t = signed.locale.texts();
+    match console
+        .desk
+        .remove_citizen_method(&signed.who, &id, &method, form.one("reason"))
+        .await
+    {
+        Ok(citizen) => citizen_page(&signed, &citizen, Some(t.saved)),
+        Err(failure) => signed.failure(Section::Citizens, &failure),
+    }
 }
 
 #[handler]

@@ -569,6 +569,10 @@ pub(crate) fn routes(desk: Desk, options: ConsoleOptions) -> impl IntoEndpoint {
             get(citizens::lookup_page).post(citizens::lookup),
         )
         .at("/citizens/:id/:action", poem::post(citizens::act))
+        .at(
+            "/citizens/:id/methods/:method/remove",
+            poem::post(citizens::remove_method),
+        )
         .at("/keys", get(keys::index))
         .at("/keys/:alg/rotate", poem::post(keys::rotate))
         .at("/keys/:kid/withdraw", poem::post(keys::withdraw))

@@ -68,11 +68,9 @@ pub trait AdminBackend: Send + Sync {
         &self,
         token: &str,
     ) -> Result<Option<(Principal, String)>, AdminFailure>;
-    /// Counts a console sign-in attempt from `address`; `Some(seconds)` to wait when the
-    /// address has made too many this minute.
-    async fn sign_in_attempt(&self, address: &str) -> Result<Option<u64>, AdminFailure>;
-    /// Records a refused console sign-in (no live token) from `address` in the audit trail.
-    async fn sign_in_refused(&self, address: &str);
+    /// Counts a refused console sign-in (no live token) from `address` and records it in the
+    /// audit trail; past the limit a minute, `Some(seconds)` to wait, and no more records.
+    async fn sign_in_refused(&self, address: &str) -> Result<Option<u64>, AdminFailure>;
     /// Who a console session signed in as `name` with the token `token_id` acts for, while
     /// that token is live and the account enabled; `None` ends the session.
     async fn console_principal(
@@ -347,9 +345,17 @@ async fn check_types(
     else {
         return Ok(request);
     };
-    let json = request
-        .content_type()
-        .is_some_and(|t| t.starts_with("application/json"));
+    // As poem-openapi's `Json` reads it: `application/json` or `application/*+json`, any case.
+    let json = request.content_type().is_some_and(|t| {
+        let media = t
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        media == "application/json"
+            || (media.starts_with("application/") && media.ends_with("+json"))
+    });
     if !json {
         return Ok(request);
     }
@@ -392,7 +398,11 @@ async fn limit_body(mut request: poem::Request) -> poem::Result<poem::Request> {
         .map(|v| v.parse::<u64>());
     match declared {
         Some(Ok(length)) if length > MAX_BODY_BYTES as u64 => {
-            if length <= DRAINED_BODY_BYTES as u64 {
+            // Not when the client waits for `100 Continue`: it then sends nothing unasked.
+            let waits = request
+                .header(poem::http::header::EXPECT)
+                .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
+            if length <= DRAINED_BODY_BYTES as u64 && !waits {
                 // Read and dropped, so the client, still sending, gets the 413 rather than a
                 // connection closed under it; bigger bodies are refused without reading.
                 let mut body = std::pin::pin!(request.take_body().into_bytes_stream());
@@ -490,10 +500,9 @@ impl AdminBackend for NoBackend {
     async fn console_sign_in(&self, _: &str) -> Result<Option<(Principal, String)>, AdminFailure> {
         Ok(None)
     }
-    async fn sign_in_attempt(&self, _: &str) -> Result<Option<u64>, AdminFailure> {
+    async fn sign_in_refused(&self, _: &str) -> Result<Option<u64>, AdminFailure> {
         Ok(None)
     }
-    async fn sign_in_refused(&self, _: &str) {}
     async fn console_principal(&self, _: &str, _: &str) -> Result<Option<Principal>, AdminFailure> {
         Ok(None)
     }

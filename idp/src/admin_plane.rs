@@ -66,7 +66,7 @@ pub struct AdminPlane {
     pub store: Arc<dyn EphemeralStore>,
 }
 
-/// Console sign-in attempts one address may make a minute.
+/// Refused console sign-ins one address may make a minute.
 const CONSOLE_SIGN_INS_PER_MINUTE: u32 = 10;
 
 /// The short-lived store's namespace of console sessions (keyed by the digest of the
@@ -457,20 +457,21 @@ impl AdminBackend for AdminPlane {
             })
     }
 
-    async fn sign_in_attempt(&self, address: &str) -> Result<Option<u64>, AdminFailure> {
-        self.provider
+    async fn sign_in_refused(&self, address: &str) -> Result<Option<u64>, AdminFailure> {
+        let wait = self
+            .provider
             .otp
             .limit("console_sign_in", address, CONSOLE_SIGN_INS_PER_MINUTE)
             .await
-            .map_err(store_failure)
-    }
-
-    async fn sign_in_refused(&self, address: &str) {
-        let event = NewEvent::new(EventKind::AdminAction, Actor::System)
-            .detail("action", "console.sign_in")
-            .detail("outcome", "401")
-            .detail("address", address.chars().take(64).collect::<String>());
-        self.audit.note(event).await;
+            .map_err(store_failure)?;
+        if wait.is_none() {
+            let event = NewEvent::new(EventKind::AdminAction, Actor::System)
+                .detail("action", "console.sign_in")
+                .detail("outcome", "401")
+                .detail("address", address.chars().take(64).collect::<String>());
+            self.audit.note(event).await;
+        }
+        Ok(wait)
     }
 
     async fn console_principal(

@@ -220,6 +220,10 @@ impl Authenticators {
                         refusal = why;
                     }
                 }
+                // One unreadable app does not keep the citizen from the others.
+                Err(AuthenticatorError::Crypto) => {
+                    tracing::error!(authenticator = %app.id, "an authenticator's secret does not open");
+                }
                 Err(other) => return Err(other),
             }
         }

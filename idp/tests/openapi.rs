@@ -63,8 +63,21 @@ fn the_document_describes_registration_with_its_token_and_errors() {
     ] {
         assert!(metadata[member].is_object(), "{member}");
     }
-    for method in ["get", "put", "delete"] {
-        let operation = &paths["/register/{client_id}"][method];
-        assert!(operation["security"].is_array(), "{method} needs its token");
+    let operations = [
+        register,
+        &paths["/register/{client_id}"]["get"],
+        &paths["/register/{client_id}"]["put"],
+        &paths["/register/{client_id}"]["delete"],
+    ];
+    for operation in operations {
+        let schemes = operation["security"].to_string();
+        assert!(
+            schemes.contains("RegistrationToken"),
+            "a token is asked: {schemes}"
+        );
     }
+    assert_eq!(
+        document["components"]["securitySchemes"]["RegistrationToken"]["scheme"],
+        "bearer"
+    );
 }

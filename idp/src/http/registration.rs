@@ -208,6 +208,7 @@ impl IntoResponse for Information {
         Response::builder()
             .content_type("application/json")
             .header(header::CACHE_CONTROL, "no-store")
+            .header(header::PRAGMA, "no-cache")
             .body(self.0.to_string())
     }
 }

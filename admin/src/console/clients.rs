@@ -421,6 +421,22 @@ async fn catalogue(console: &Console, signed: &Signed) -> Result<Vec<ScopeView>,
         .map_err(|failure| signed.failure(Section::Clients, &failure))
 }
 
+/// A client and the scope catalogue (its page and its form show both), or the page for the
+/// failure.
+async fn client_and_catalogue(
+    console: &Console,
+    signed: &Signed,
+    id: &str,
+) -> Result<(ClientView, Vec<ScopeView>), Response> {
+    let scopes = catalogue(console, signed).await?;
+    let client = console
+        .desk
+        .get_client(&signed.who, id)
+        .await
+        .map_err(|failure| signed.failure(Section::Clients, &failure))?;
+    Ok((client, scopes))
+}
+
 #[handler]
 pub(crate) async fn new_form(request: &Request, console: Data<&Arc<Console>>) -> Response {
     let signed = match console.signed_in(request).await {
@@ -603,15 +619,10 @@ pub(crate) async fn detail(
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    let scopes = match catalogue(&console, &signed).await {
-        Ok(scopes) => scopes,
-        Err(response) => return response,
-    };
-    let client = match console.desk.get_client(&signed.who, &id).await {
-        Ok(client) => client,
-        Err(failure) => return signed.failure(Section::Clients, &failure),
-    };
-    detail_page(&signed, &client, &scopes, None, None)
+    match client_and_catalogue(&console, &signed, &id).await {
+        Ok((client, scopes)) => detail_page(&signed, &client, &scopes, None, None),
+        Err(response) => response,
+    }
 }
 
 /// An input of the client's page refused: the element id of its field, what was typed and
@@ -728,13 +739,9 @@ pub(crate) async fn edit_form(
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    let scopes = match catalogue(&console, &signed).await {
-        Ok(scopes) => scopes,
+    let (client, scopes) = match client_and_catalogue(&console, &signed, &id).await {
+        Ok(found) => found,
         Err(response) => return response,
-    };
-    let client = match console.desk.get_client(&signed.who, &id).await {
-        Ok(client) => client,
-        Err(failure) => return signed.failure(Section::Clients, &failure),
     };
     let action = format!("/console/clients/{}/edit", encode(&client.client_id));
     let body = client_form(
@@ -911,12 +918,8 @@ async fn client_page_again(
     id: &str,
     error: PageError<'_>,
 ) -> Response {
-    let scopes = match catalogue(console, signed).await {
-        Ok(scopes) => scopes,
-        Err(response) => return response,
-    };
-    match console.desk.get_client(&signed.who, id).await {
-        Ok(client) => detail_page(signed, &client, &scopes, None, Some(error)),
-        Err(failure) => signed.failure(Section::Clients, &failure),
+    match client_and_catalogue(console, signed, id).await {
+        Ok((client, scopes)) => detail_page(signed, &client, &scopes, None, Some(error)),
+        Err(response) => response,
     }
 }

@@ -12,6 +12,7 @@
 //! - [`eservice`]: the example e-service, registered with DAN and started against it.
 //! - [`browser`]: chromedriver and headless Chromium sessions, with screenshots of every page
 //!   kept under `target/test-output/<test>/`.
+//! - [`schemathesis`]: the schema-driven runs against the binary.
 //! - [`pages`]: DAN's login pages driven over plain HTTP (cookies, CSRF), for tests that need
 //!   no browser, such as the multi-node ones.
 //!
@@ -26,6 +27,7 @@ pub mod dan;
 pub mod eservice;
 pub mod pages;
 pub mod processes;
+pub mod schemathesis;
 
 /// The demo citizen every test logs in as, and the phone their codes go to.
 pub const CITIZEN: (&str, &str) = ("УБ90010112", "+97699000001");

@@ -11,19 +11,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
-
 use dan_e2e::dan::{Backend, Deployment};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_api_keeps_to_its_openapi_document_under_schemathesis() {
-    let Ok(st) = std::env::var("DAN_SCHEMATHESIS") else {
-        assert!(
-            !dan_e2e::servers_required(),
-            "DAN_SCHEMATHESIS is not set: run ./scripts/test, which installs Schemathesis"
-        );
-        eprintln!("skipped: DAN_SCHEMATHESIS is not set (./scripts/test sets it)");
+    let Some(st) = dan_e2e::schemathesis::command() else {
         return;
     };
     let deployment = Deployment::new(Backend::Embedded).await.unwrap();
@@ -42,38 +35,14 @@ async fn the_admin_api_keeps_to_its_openapi_document_under_schemathesis() {
     assert!(created.status.success());
     let printed: Value = serde_json::from_slice(&created.stdout).unwrap();
     let token = printed["token"].as_str().unwrap();
-    let run = tokio::process::Command::new(&st)
-        .args([
-            "run",
-            &format!("{}/openapi.json", dan.admin_url),
-            "--url",
-            &format!("{}/api/v1", dan.admin_url),
-            "--header",
-            &format!("Authorization: Bearer {token}"),
-            "--checks",
-            "all",
-            "--exclude-checks",
-            "positive_data_acceptance",
-            "--max-examples",
-            "25",
-            "--seed",
-            "20261125",
-            "--no-color",
-        ])
-        .env("SCHEMATHESIS_TELEMETRY", "false")
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(600), run)
-        .await
-        .expect("Schemathesis finishes within 10 minutes")
-        .expect("run Schemathesis");
-    let report = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "Schemathesis found failures:\n{report}\n{}\n--- idp\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        dan.log()
-    );
+    let report = dan_e2e::schemathesis::run(
+        &st,
+        &format!("{}/openapi.json", dan.admin_url),
+        &format!("{}/api/v1", dan.admin_url),
+        token,
+        &dan,
+    )
+    .await;
     let document: Value = reqwest::get(format!("{}/openapi.json", dan.admin_url))
         .await
         .unwrap()

@@ -7,19 +7,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
-
 use dan_e2e::dan::{Backend, Deployment};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamic_client_registration_keeps_to_openapi_idp_json_under_schemathesis() {
-    let Ok(st) = std::env::var("DAN_SCHEMATHESIS") else {
-        assert!(
-            !dan_e2e::servers_required(),
-            "DAN_SCHEMATHESIS is not set: run ./scripts/test, which installs Schemathesis"
-        );
-        eprintln!("skipped: DAN_SCHEMATHESIS is not set (./scripts/test sets it)");
+    let Some(st) = dan_e2e::schemathesis::command() else {
         return;
     };
     let deployment = Deployment::new(Backend::Embedded).await.unwrap();
@@ -51,38 +44,7 @@ async fn dynamic_client_registration_keeps_to_openapi_idp_json_under_schemathesi
         .unwrap();
     let token = issued["token"].as_str().expect("an initial access token");
     let document = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/idp.json");
-    let run = tokio::process::Command::new(&st)
-        .args([
-            "run",
-            document,
-            "--url",
-            &dan.url,
-            "--header",
-            &format!("Authorization: Bearer {token}"),
-            "--checks",
-            "all",
-            "--exclude-checks",
-            "positive_data_acceptance",
-            "--max-examples",
-            "25",
-            "--seed",
-            "20261125",
-            "--no-color",
-        ])
-        .env("SCHEMATHESIS_TELEMETRY", "false")
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(600), run)
-        .await
-        .expect("Schemathesis finishes within 10 minutes")
-        .expect("run Schemathesis");
-    let report = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "Schemathesis found failures:\n{report}\n{}\n--- idp\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        dan.log()
-    );
+    let report = dan_e2e::schemathesis::run(&st, document, &dan.url, token, &dan).await;
     assert!(
         report.contains("Tested: 4"),
         "all 4 operations were tested:\n{report}"

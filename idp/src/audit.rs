@@ -64,11 +64,14 @@ pub enum EventKind {
     /// An e-service registered itself, changed or deleted its registration, or was refused
     /// (RFC 7591, RFC 7592; the detail says which, never with a token or secret).
     ClientRegistration,
+    /// A citizen added, confirmed, renamed or removed one of their own ways to log in
+    /// (authenticator app, passkey), or a ceremony of one was refused.
+    MethodChanged,
 }
 
 impl EventKind {
     /// Every kind, for filters and documentation.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::ConsentGranted,
@@ -78,6 +81,7 @@ impl EventKind {
         Self::KeyChanged,
         Self::AdminAction,
         Self::ClientRegistration,
+        Self::MethodChanged,
     ];
 
     /// The stored name, `area.what`.
@@ -92,6 +96,7 @@ impl EventKind {
             Self::KeyChanged => "key.changed",
             Self::AdminAction => "admin.action",
             Self::ClientRegistration => "client.registration",
+            Self::MethodChanged => "method.changed",
         }
     }
 

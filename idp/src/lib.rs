@@ -10,6 +10,7 @@
 //! | [`citizens`] | the citizen directory: registry numbers, records, import, synthetic data |
 //! | [`clients`] | relying parties: client ids, redirect URIs, authentication methods, secrets |
 //! | [`authorize`] | authorization requests: parameters, validation, levels of assurance |
+//! | [`levels`] | levels of assurance: each method's `acr` and `amr` |
 //! | [`login`] | login transactions bound to the browser, from first page to redirect |
 //! | [`otp`] | SMS one-time codes: drawing, hashing, limits, no enumeration |
 //! | [`authenticators`] | a citizen's own methods (authenticator apps now): enroll, confirm, verify once, rename, remove |
@@ -54,6 +55,7 @@ pub mod ephemeral;
 pub mod http;
 pub mod jose;
 pub mod keys;
+pub mod levels;
 pub mod login;
 pub mod oauth;
 pub mod otp;

@@ -49,8 +49,70 @@ pub enum Stage {
         /// The masked phone shown.
         masked_phone: String,
     },
+    /// The citizen has more than one way to log in at the level asked: the picker.
+    Choose {
+        /// The registry number entered (normalized).
+        registry_number: String,
+        /// The citizen.
+        citizen_id: Uuid,
+    },
+    /// Waiting for an authenticator-app code.
+    App {
+        /// The registry number entered (normalized), for the attempt limits.
+        registry_number: String,
+        /// The citizen.
+        citizen_id: Uuid,
+    },
+    /// Waiting for a passkey of this citizen: after the registry number, or to step up an
+    /// SSO session below the level asked.
+    Passkey {
+        /// The registry number entered, when it was (not for a step-up).
+        registry_number: Option<String>,
+        /// The citizen.
+        citizen_id: Uuid,
+    },
+    /// The level asked for needs a method the citizen does not have.
+    Unmet,
     /// Authenticated; waiting for consent.
     Consent(Authenticated),
+}
+
+/// A way to log in the login pages offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Choice {
+    /// A passkey.
+    Passkey,
+    /// An authenticator-app code.
+    App,
+    /// An SMS code to the registry's phone.
+    Sms,
+}
+
+impl Choice {
+    /// The form value and path segment: `passkey`, `app`, `sms`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passkey => "passkey",
+            Self::App => "app",
+            Self::Sms => "sms",
+        }
+    }
+
+    /// Reads a form value.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Passkey, Self::App, Self::Sms]
+            .into_iter()
+            .find(|c| c.as_str() == value)
+    }
+
+    /// The rank of the level it reaches.
+    pub fn rank(self) -> usize {
+        match self {
+            Self::Passkey => crate::levels::Method::Passkey { synced: false }.rank(),
+            Self::App => crate::levels::Method::Totp.rank(),
+            Self::Sms => crate::levels::Method::Sms.rank(),
+        }
+    }
 }
 
 /// One login in progress.

@@ -27,6 +27,9 @@ pub const MAX_ATTEMPTS: u64 = 5;
 pub const RESEND_AFTER: Duration = Duration::from_secs(60);
 /// Codes per phone number and per registry number per hour.
 pub const CODES_PER_HOUR: u64 = 5;
+/// Authenticator-app codes one registry number may try per hour: as many as its SMS codes
+/// allow (five codes of five tries).
+pub const APP_TRIES_PER_HOUR: u64 = MAX_ATTEMPTS * CODES_PER_HOUR;
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Where a code goes: the citizen's phone, or nowhere (unknown, locked, no phone).
@@ -236,6 +239,31 @@ impl Otp {
         Ok(Checked::Wrong {
             remaining: MAX_ATTEMPTS - tries,
         })
+    }
+
+    /// Counts one authenticator-app code entered in the login `login` for `registry_number`
+    /// against the limits of SMS codes: the login's five tries (the very counter its SMS code
+    /// uses) and, per registry number, as many tries an hour as five SMS codes would give.
+    /// Returns the tries left after this one, or `None` when a limit is passed.
+    pub async fn count_app_try(
+        &self,
+        login: &str,
+        registry_number: &RegistryNumber,
+    ) -> Result<Option<u64>, StoreError> {
+        let tries = self
+            .store
+            .increment(&Key::new("otp_try", login.to_owned()), CODE_LIFETIME)
+            .await?;
+        let per_number = Key::new(
+            "app_rn_hour",
+            self.secrets
+                .keyed_id(Purpose::RateLimit, registry_number.as_str().as_bytes()),
+        );
+        let hourly = self.store.increment(&per_number, HOUR).await?;
+        if tries > MAX_ATTEMPTS || hourly > APP_TRIES_PER_HOUR {
+            return Ok(None);
+        }
+        Ok(Some(MAX_ATTEMPTS - tries))
     }
 
     /// Counts a login start from `ip` in a one-minute window; returns the seconds to wait when

@@ -188,6 +188,27 @@ impl Sessions {
             .await
     }
 
+    /// The citizen of `session` authenticated again in the same browser (a step-up to a
+    /// higher level, or a fresh login that `max_age` or `prompt=login` asked for): the session
+    /// keeps its `sid`, its clients and its end, and takes the new `auth_time`, `acr` and
+    /// `amr`. Its cookie is replaced by a new random value (the old one stops working), so a
+    /// cookie planted before the step-up is not worth more after it. Returns the new cookie.
+    pub async fn reauthenticate(
+        &self,
+        cookie: &str,
+        session: &mut Session,
+        acr: &str,
+        amr: Vec<String>,
+    ) -> Result<String, StoreError> {
+        let fresh = jose::random_token(32).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        session.auth_time = self.clock.now().timestamp();
+        session.acr = acr.to_owned();
+        session.amr = amr;
+        self.save(&fresh, session).await?;
+        self.store.delete(&Self::key(cookie)).await?;
+        Ok(fresh)
+    }
+
     /// Ends the session; returns it when it was live.
     pub async fn end(&self, cookie: &str) -> Result<Option<Session>, StoreError> {
         let Some(bytes) = self.store.take(&Self::key(cookie)).await? else {

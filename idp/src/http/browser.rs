@@ -17,8 +17,8 @@ use crate::authorize::{PageError, Params};
 use crate::clients::{Client, ClientId};
 use crate::ephemeral::Key;
 use crate::jose::{self, Compact};
-use crate::login::{LoginTx, Stage};
-use crate::pages::{self, ErrorKind, Frame, Locale, ScopeItem};
+use crate::login::{Choice, LoginTx, Stage};
+use crate::pages::{self, ErrorKind, Frame, Locale, MethodOption, ScopeItem};
 use crate::provider::{LoginFailure, Message, PageStep, Provider, Step};
 use crate::tokens::{IdClaims, digest};
 
@@ -170,6 +170,17 @@ fn message_text(message: &Message, locale: Locale) -> String {
         (Message::CodeExpired, Locale::En) => {
             "The code has expired or was already used. Ask for a new code.".to_owned()
         }
+        (Message::CodeUsed { remaining }, Locale::Mn) => {
+            format!(
+                "Энэ кодыг аль хэдийн ашигласан байна. Апп дээрх дараагийн кодыг хүлээнэ үү. Үлдсэн оролдлого: {remaining}."
+            )
+        }
+        (Message::CodeUsed { remaining }, Locale::En) => {
+            format!(
+                "This code was used already. Wait for the next code in your app. {remaining} tries left."
+            )
+        }
+        (Message::PasskeyRefused, locale) => pages::passkey_failed_text(locale).to_owned(),
         (Message::CodeResent, Locale::Mn) => "Шинэ код илгээлээ.".to_owned(),
         (Message::CodeResent, Locale::En) => "A new code was sent.".to_owned(),
         (Message::ResendTooSoon { retry_after }, Locale::Mn) => {
@@ -195,8 +206,21 @@ fn scope_items(scopes: &[String]) -> Vec<ScopeItem> {
         .collect()
 }
 
-/// The page of a transaction's current stage.
-fn render(
+fn method_options(offered: &[Choice]) -> Vec<MethodOption> {
+    offered
+        .iter()
+        .map(|choice| match choice {
+            Choice::Passkey => MethodOption::Passkey,
+            Choice::App => MethodOption::App,
+            Choice::Sms => MethodOption::Sms,
+        })
+        .collect()
+}
+
+/// The page of a transaction's current stage. A page with a passkey form starts its WebAuthn
+/// ceremony (the challenge is stored, bound to the login); a store failure shows the error page.
+async fn render(
+    provider: &Provider,
     tx: &LoginTx,
     client: &Client,
     message: Option<&Message>,
@@ -212,6 +236,24 @@ fn render(
         switch_en: &switch_en,
     };
     let text = message.map(|m| message_text(m, locale));
+    let passkey_action = format!("{base}/passkey");
+    let method_action = format!("{base}/method");
+    let offered = match &tx.stage {
+        Stage::Choose { .. } | Stage::App { .. } | Stage::Passkey { .. } => {
+            match provider.offer_of(tx).await {
+                Ok(offered) => offered,
+                Err(failure) => return failure_page(&failure, locale, Some(client)),
+            }
+        }
+        _ => Vec::new(),
+    };
+    let options = match &tx.stage {
+        Stage::Number | Stage::Passkey { .. } => match provider.passkey_options(tx).await {
+            Ok(options) => options,
+            Err(failure) => return failure_page(&failure, locale, Some(client)),
+        },
+        _ => None,
+    };
     let rendered = match &tx.stage {
         Stage::Number => {
             let value = typed.or(tx.request.login_hint.as_deref());
@@ -221,6 +263,7 @@ fn render(
                 &tx.csrf,
                 value,
                 text.as_deref(),
+                options.as_deref().map(|o| (passkey_action.as_str(), o)),
             )
         }
         Stage::CodeSent { masked_phone, .. } => {
@@ -240,6 +283,39 @@ fn render(
                 notice,
             )
         }
+        Stage::Choose { .. } => {
+            pages::choose(&frame, &method_action, &tx.csrf, &method_options(&offered))
+        }
+        Stage::App { .. } => {
+            let others: Vec<Choice> = offered.into_iter().filter(|c| *c != Choice::App).collect();
+            pages::app_code(
+                &frame,
+                &format!("{base}/app"),
+                &method_action,
+                &tx.csrf,
+                &method_options(&others),
+                text.as_deref(),
+            )
+        }
+        Stage::Passkey {
+            registry_number, ..
+        } => {
+            // A step-up has no registry number: the other ways need one.
+            let others: Vec<Choice> = offered
+                .into_iter()
+                .filter(|c| *c != Choice::Passkey && registry_number.is_some())
+                .collect();
+            pages::passkey(
+                &frame,
+                &passkey_action,
+                &method_action,
+                &tx.csrf,
+                options.as_deref().unwrap_or("{}"),
+                &method_options(&others),
+                text.as_deref(),
+            )
+        }
+        Stage::Unmet => pages::unmet(&frame, &format!("{base}/unmet"), &tx.csrf, "/account"),
         Stage::Consent(_) => pages::consent(
             &frame,
             &format!("{base}/consent"),
@@ -264,7 +340,7 @@ fn failure_page(failure: &LoginFailure, locale: Locale, client: Option<&Client>)
     error_page(locale, client, &kind)
 }
 
-fn page_step(
+async fn page_step(
     provider: &Provider,
     request: &Request,
     step: Result<PageStep, LoginFailure>,
@@ -278,10 +354,16 @@ fn page_step(
             message,
         }) => {
             let tx = in_chosen_locale(request, tx);
-            let mut response = render(&tx, &client, message.as_ref(), None);
+            let mut response = render(provider, &tx, &client, message.as_ref(), None).await;
             if matches!(
                 message,
-                Some(Message::BadNumber(..) | Message::WrongCode { .. } | Message::CodeExpired)
+                Some(
+                    Message::BadNumber(..)
+                        | Message::WrongCode { .. }
+                        | Message::CodeUsed { .. }
+                        | Message::CodeExpired
+                        | Message::PasskeyRefused
+                )
             ) {
                 response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
             }
@@ -345,7 +427,7 @@ pub async fn login_page(
         tx.locale = locale.as_str().to_owned();
     }
     let mut response = match provider.client_of(&tx).await {
-        Ok(client) => render(&tx, &client, None, None),
+        Ok(client) => render(provider, &tx, &client, None, None).await,
         Err(failure) => failure_page(&failure, locale_of(&tx), None),
     };
     if let Some(locale) = switched {
@@ -424,12 +506,12 @@ pub async fn submit_number(
             typed,
         )) => {
             let tx = in_chosen_locale(request, tx);
-            let mut response = render(&tx, &client, Some(&message), Some(&typed));
+            let mut response = render(provider, &tx, &client, Some(&message), Some(&typed)).await;
             response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
             response
         }
-        Ok((step, _)) => page_step(provider, request, Ok(step)),
-        Err(failure) => page_step(provider, request, Err(failure)),
+        Ok((step, _)) => page_step(provider, request, Ok(step)).await,
+        Err(failure) => page_step(provider, request, Err(failure)).await,
     }
 }
 
@@ -446,7 +528,7 @@ pub async fn resend(
         provider.resend(tx).await
     }
     .await;
-    page_step(provider, request, step)
+    page_step(provider, request, step).await
 }
 
 /// `POST /login/{id}/code`.
@@ -465,7 +547,80 @@ pub async fn submit_code(
             .await
     }
     .await;
-    page_step(provider, request, step)
+    page_step(provider, request, step).await
+}
+
+/// `POST /login/{id}/method`: the picker's choice, or "log in another way".
+#[handler]
+pub async fn choose_method(
+    request: &Request,
+    body: Body,
+    Path(id): Path<String>,
+    Data(provider): Data<&Arc<Provider>>,
+) -> Response {
+    let step = async {
+        let (form, tx) = posted(provider, request, body, &id).await?;
+        provider
+            .choose_method(tx, form.get("method").unwrap_or_default())
+            .await
+    }
+    .await;
+    page_step(provider, request, step).await
+}
+
+/// `POST /login/{id}/app`: an authenticator-app code.
+#[handler]
+pub async fn submit_app_code(
+    request: &Request,
+    body: Body,
+    Path(id): Path<String>,
+    Data(provider): Data<&Arc<Provider>>,
+) -> Response {
+    let step = async {
+        let (form, tx) = posted(provider, request, body, &id).await?;
+        let previous = cookie(request, SESSION_COOKIE, provider.settings.secure_cookies);
+        provider
+            .submit_app_code(tx, form.get("code").unwrap_or_default(), previous)
+            .await
+    }
+    .await;
+    page_step(provider, request, step).await
+}
+
+/// `POST /login/{id}/passkey`: the browser's WebAuthn answer (`credential`, JSON), for the
+/// citizen of the login or, from the registry-number page, for whoever it names.
+#[handler]
+pub async fn submit_passkey(
+    request: &Request,
+    body: Body,
+    Path(id): Path<String>,
+    Data(provider): Data<&Arc<Provider>>,
+) -> Response {
+    let step = async {
+        let (form, tx) = posted(provider, request, body, &id).await?;
+        let previous = cookie(request, SESSION_COOKIE, provider.settings.secure_cookies);
+        provider
+            .submit_passkey(tx, form.get("credential").unwrap_or_default(), previous)
+            .await
+    }
+    .await;
+    page_step(provider, request, step).await
+}
+
+/// `POST /login/{id}/unmet`: back to the e-service without the level it asked for.
+#[handler]
+pub async fn leave_unmet(
+    request: &Request,
+    body: Body,
+    Path(id): Path<String>,
+    Data(provider): Data<&Arc<Provider>>,
+) -> Response {
+    let step = async {
+        let (_, tx) = posted(provider, request, body, &id).await?;
+        provider.leave_unmet(tx).await
+    }
+    .await;
+    page_step(provider, request, step).await
 }
 
 /// `POST /login/{id}/consent`.
@@ -492,7 +647,7 @@ pub async fn consent(
             .await
     }
     .await;
-    page_step(provider, request, step)
+    page_step(provider, request, step).await
 }
 
 /// A logout waiting for the citizen's confirmation.

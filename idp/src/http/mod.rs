@@ -60,6 +60,10 @@ pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> i
         .at("/login/:id/code", post(browser::submit_code))
         .at("/login/:id/resend", post(browser::resend))
         .at("/login/:id/consent", post(browser::consent))
+        .at("/login/:id/method", post(browser::choose_method))
+        .at("/login/:id/app", post(browser::submit_app_code))
+        .at("/login/:id/passkey", post(browser::submit_passkey))
+        .at("/login/:id/unmet", post(browser::leave_unmet))
         .at("/token", post(protocol::token_endpoint))
         .at(
             "/userinfo",

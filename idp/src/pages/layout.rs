@@ -1,6 +1,6 @@
 //! The document shell every page shares, the stylesheet, and the Content-Security-Policy.
 //!
-//! The stylesheet and the two scripts are files next to this one, inlined into the page and
+//! The stylesheet and the scripts are files next to this one, inlined into the page and
 //! allowed by the base64 SHA-256 of their exact text (CSP Level 3, "hash-source"), so no
 //! `'unsafe-inline'` is needed and nothing is fetched.
 
@@ -16,6 +16,10 @@ use super::{Frame, Locale, Page, escape, url_attr};
 pub(super) const CSS: &str = include_str!("style.css");
 /// The Cyrillic-letter helper of the registry number page (progressive enhancement).
 pub(super) const CYRILLIC_JS: &str = include_str!("cyrillic.js");
+/// Runs the WebAuthn ceremony of a passkey form (login and account pages).
+pub(super) const PASSKEY_JS: &str = include_str!("passkey.js");
+/// The registry-number page's scripts: the Cyrillic helper and the usernameless passkey.
+pub(super) const NUMBER_JS: &str = concat!(include_str!("cyrillic.js"), include_str!("passkey.js"));
 /// Submits the form of the form-post page on load.
 pub(super) const FORM_POST_JS: &str = include_str!("form_post.js");
 

@@ -1,7 +1,7 @@
 //! The two steps of an SMS login: the registry number, then the code.
 
 use super::form::{self, Field};
-use super::layout::{CYRILLIC_JS, Layout};
+use super::layout::{CYRILLIC_JS, Layout, NUMBER_JS};
 use super::{Frame, Locale, Page, escape};
 
 /// The 35 capital letters of the Mongolian Cyrillic alphabet, in alphabetical order.
@@ -17,7 +17,9 @@ const CODE_ID: &str = "code";
 
 /// Step 1: "Enter your registry number".
 ///
-/// Posts `csrf` and `registry_number` to `action`. `value` refills the field after an error so
+/// Posts `csrf` and `registry_number` to `action`. With `passkey` (the action and the
+/// WebAuthn options of a usernameless login), a passkey button follows the form (with
+/// JavaScript), and the field offers the browser's passkey autofill. `value` refills the field after an error so
 /// nothing typed is lost; `error` is a message already written in `frame.locale` (for example
 /// "Latin letters were typed: use Cyrillic УБ, not YB"). The Cyrillic helper is a `<details>`
 /// that works without JavaScript (the letters can be copied); with JavaScript the letters become
@@ -28,6 +30,7 @@ pub fn registry_number(
     csrf: &str,
     value: Option<&str>,
     error: Option<&str>,
+    passkey: Option<(&str, &str)>,
 ) -> Page {
     let locale = frame.locale;
     let t = locale.texts();
@@ -46,7 +49,7 @@ pub fn registry_number(
             value: value.unwrap_or_default(),
             error,
             class: "",
-            attrs: "autocomplete=\"username\" autocapitalize=\"characters\" \
+            attrs: "autocomplete=\"username webauthn\" autocapitalize=\"characters\" \
                     spellcheck=\"false\" autocorrect=\"off\"",
         }
         .render(locale),
@@ -54,9 +57,16 @@ pub fn registry_number(
     main.push_str(&cyrillic_helper(locale));
     main.push_str(&form::submit(t.continue_, false, None));
     main.push_str("</form>\n");
+    if let Some((action, options)) = passkey {
+        main.push_str(&super::methods::passkey_any(locale, action, csrf, options));
+    }
     let mut layout = Layout::framed(frame, t.rn_heading, main);
     layout.has_error = error.is_some();
-    layout.script = Some(CYRILLIC_JS);
+    layout.script = Some(if passkey.is_some() {
+        NUMBER_JS
+    } else {
+        CYRILLIC_JS
+    });
     layout.into_page(if error.is_some() { 422 } else { 200 })
 }
 

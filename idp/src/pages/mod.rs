@@ -15,11 +15,12 @@
 //! | `consent.rs` | [`consent()`], [`ScopeItem`] |
 //! | `errors.rs` | [`error`], [`error_kind`], [`ErrorKind`] |
 //! | `form_post.rs` | [`form_post()`], [`origin_of`] (OAuth 2.0 Form Post Response Mode) |
+//! | `methods.rs` | [`choose`], [`app_code`], [`passkey()`], [`unmet`]: the methods beyond SMS (`passkey.js`) |
 //! | `logout.rs` | [`logout_confirm`], [`logged_out`] |
 //! | `dev.rs` | [`outbox`], [`try_it`] (development only) |
 //! | `tests/` | properties of every page: escaping, CSP hashes, labels, error ties, size |
 //!
-//! Security: the only stylesheet and the only two scripts are inline and allowed by their
+//! Security: the only stylesheet and the scripts are inline and allowed by their
 //! SHA-256 hashes; nothing is loaded from elsewhere; `frame-ancestors 'none'`. Handlers send
 //! [`Page::csp`] as the `Content-Security-Policy` header and [`CONTENT_TYPE`] as `Content-Type`.
 
@@ -31,6 +32,7 @@ mod form_post;
 mod layout;
 mod login;
 mod logout;
+mod methods;
 mod texts;
 
 #[cfg(test)]
@@ -42,6 +44,7 @@ pub use errors::{ErrorKind, error, error_kind};
 pub use form_post::{form_post, origin_of};
 pub use login::{code, registry_number};
 pub use logout::{logged_out, logout_confirm};
+pub use methods::{MethodOption, app_code, choose, passkey, passkey_failed_text, unmet};
 
 /// The `Content-Type` of every page.
 pub const CONTENT_TYPE: &str = "text/html; charset=utf-8";

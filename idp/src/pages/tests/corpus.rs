@@ -58,11 +58,18 @@ pub(super) fn every_page() -> Vec<(String, Page)> {
         let value = evil("val");
         pages.push((
             format!("rn-{l}"),
-            registry_number(&f, &act, &csrf, None, None),
+            registry_number(&f, &act, &csrf, None, None, None),
         ));
         pages.push((
             format!("rn-err-{l}"),
-            registry_number(&f, &act, &csrf, Some(&value), Some(&err)),
+            registry_number(
+                &f,
+                &act,
+                &csrf,
+                Some(&value),
+                Some(&err),
+                Some((&act, &evil("opts"))),
+            ),
         ));
         pages.push((
             format!("code-{l}"),
@@ -80,6 +87,25 @@ pub(super) fn every_page() -> Vec<(String, Page)> {
                 Some(&note),
             ),
         ));
+        let all = [MethodOption::Passkey, MethodOption::App, MethodOption::Sms];
+        pages.push((format!("choose-{l}"), choose(&f, &act, &csrf, &all)));
+        pages.push((
+            format!("app-{l}"),
+            app_code(&f, &act, &act, &csrf, &all[..1], None),
+        ));
+        pages.push((
+            format!("app-err-{l}"),
+            app_code(&f, &act, &act, &csrf, &all[1..], Some(&err)),
+        ));
+        pages.push((
+            format!("passkey-{l}"),
+            passkey(&f, &act, &act, &csrf, &evil("opts"), &all[1..], None),
+        ));
+        pages.push((
+            format!("passkey-err-{l}"),
+            passkey(&f, &act, &act, &csrf, &evil("opts"), &[], Some(&err)),
+        ));
+        pages.push((format!("unmet-{l}"), unmet(&f, &act, &csrf, &act)));
         let scopes = [
             ScopeItem::Profile,
             ScopeItem::Phone,

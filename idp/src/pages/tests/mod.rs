@@ -196,7 +196,7 @@ fn pages_are_in_the_requested_language_with_the_switch_marking_it() {
         }
     }
     let f = frame(Locale::En, "Tax", "/p?lang=mn", "/p?lang=en");
-    let html = registry_number(&f, "/rn", "t", None, None).html;
+    let html = registry_number(&f, "/rn", "t", None, None, None).html;
     assert!(html.contains("<h1>Enter your registry number</h1>"));
     assert!(html.contains("href=\"/p?lang=mn\" hreflang=\"mn\" lang=\"mn\">Монгол</a>"));
     assert!(
@@ -209,6 +209,7 @@ fn pages_are_in_the_requested_language_with_the_switch_marking_it() {
         },
         "/rn",
         "t",
+        None,
         None,
         None,
     )
@@ -300,7 +301,7 @@ fn every_form_posts_with_a_csrf_token_and_every_button_is_named() {
 #[test]
 fn fields_have_the_autocomplete_hints_for_password_managers_and_sms_autofill() {
     let f = frame(Locale::Mn, "Tax", "/mn", "/en");
-    let rn = registry_number(&f, "/rn", "t", Some("УБ9001"), None);
+    let rn = registry_number(&f, "/rn", "t", Some("УБ9001"), None, None);
     let input = tags(&rn.html, "input")
         .into_iter()
         .find(|i| i.contains_key("id"))

@@ -27,6 +27,10 @@ use crate::sms::Outbox;
 use crate::tokens::{Grant, Tokens, digest};
 use uuid::Uuid;
 
+use crate::levels::Method;
+
+mod methods;
+
 /// The level one-time codes reach, and their methods (RFC 8176).
 pub const SMS_ACR: &str = "low";
 /// `amr` of an SMS code login.
@@ -198,6 +202,14 @@ pub enum Message {
     CodeExpired,
     /// A new code was sent.
     CodeResent,
+    /// A passkey was refused (another challenge, origin or citizen; a replay; a counter
+    /// gone back; a malformed answer).
+    PasskeyRefused,
+    /// An authenticator-app code of a time step already used.
+    CodeUsed {
+        /// Tries left.
+        remaining: u64,
+    },
     /// Wait before a new code.
     ResendTooSoon {
         /// Seconds.
@@ -320,26 +332,63 @@ impl Provider {
             },
         };
         let now = self.clock.now().timestamp();
-        let required = request.acr.as_deref().and_then(level_rank).unwrap_or(0);
-        let usable = session.as_ref().filter(|s| {
-            let fresh = request
-                .max_age
-                .is_none_or(|max| now - s.auth_time <= i64::try_from(max).unwrap_or(i64::MAX));
-            let strong = !request.acr_essential || level_rank(&s.acr).unwrap_or(0) >= required;
-            let same_citizen = hinted
-                .as_ref()
-                .is_none_or(|sub| *sub == self.tokens.subject(&client, s.citizen_id));
-            !request.prompt.login && fresh && strong && same_citizen
-        });
-        let reachable = level_rank(SMS_ACR).unwrap_or(0);
-        if usable.is_none() && request.acr_essential && required > reachable {
+        let required = methods::required_rank(&request);
+        if request.acr_essential && required > crate::levels::highest_offered() {
             return Ok(Step::Respond(self.request_error(
                 &request,
                 OAuthError::new(
                     ErrorCode::UnmetAuthenticationRequirements,
-                    "the level of assurance asked for needs a method this login cannot offer",
+                    "the level of assurance asked for needs a method DAN does not offer yet",
                 ),
             )));
+        }
+        let candidate = session.as_ref().filter(|s| {
+            let fresh = request
+                .max_age
+                .is_none_or(|max| now - s.auth_time <= i64::try_from(max).unwrap_or(i64::MAX));
+            let same_citizen = hinted
+                .as_ref()
+                .is_none_or(|sub| *sub == self.tokens.subject(&client, s.citizen_id));
+            !request.prompt.login && fresh && same_citizen
+        });
+        // A session below the level asked is stepped up with a passkey, in place; without a
+        // passkey, an essential level is unmet and a voluntary one is served as it is.
+        let mut usable = candidate;
+        if let Some(session) = candidate
+            && level_rank(&session.acr).unwrap_or(0) < required
+        {
+            let has_passkey = self
+                .passkey_count(session.citizen_id)
+                .await
+                .map_err(|_| OAuthError::internal("passkeys unavailable", &"storage"))?
+                > 0;
+            let stage = if has_passkey {
+                Some(Stage::Passkey {
+                    registry_number: None,
+                    citizen_id: session.citizen_id,
+                })
+            } else if request.acr_essential {
+                Some(Stage::Unmet)
+            } else {
+                None
+            };
+            if let Some(stage) = stage {
+                if request.prompt.none {
+                    return Ok(Step::Respond(self.request_error(
+                        &request,
+                        OAuthError::new(
+                            ErrorCode::LoginRequired,
+                            "the level of assurance asked for needs the citizen",
+                        ),
+                    )));
+                }
+                let tx = self.logins.start(request, browser, &locale, stage).await?;
+                return Ok(Step::Login {
+                    tx: Box::new(tx),
+                    client: Box::new(client),
+                });
+            }
+            usable = Some(session);
         }
         match usable {
             Some(session) => {
@@ -573,12 +622,44 @@ impl Provider {
         let phone = usable
             .as_ref()
             .and_then(|c| c.record.phone_numbers.first().cloned());
-        let citizen_id = usable.filter(|_| phone.is_some()).map(|c| c.id.0);
-        let recipient = match &phone {
-            Some(phone) if citizen_id.is_some() => Recipient::Citizen(phone),
-            _ => Recipient::Nobody,
+        let next = self
+            .after_number(
+                &tx,
+                &number,
+                usable.as_ref().map(|c| c.id.0),
+                phone.is_some(),
+            )
+            .await?;
+        if let Some(stage) = next {
+            tx.stage = stage;
+            self.logins.save(&tx).await.map_err(unavailable)?;
+            return Ok(PageStep::Show {
+                tx: Box::new(tx),
+                client: Box::new(client),
+                message: None,
+            });
+        }
+        let recipient = usable.map(|c| c.id.0).zip(phone);
+        self.send_first_code(tx, client, &number, recipient).await
+    }
+
+    /// Sends the first SMS code of a login, to `recipient` (the citizen and the registry's
+    /// phone) or, for anyone else, to nobody through the same steps.
+    pub(super) async fn send_first_code(
+        &self,
+        mut tx: LoginTx,
+        client: Client,
+        number: &RegistryNumber,
+        recipient: Option<(Uuid, crate::citizens::PhoneNumber)>,
+    ) -> Result<PageStep, LoginFailure> {
+        let number = number.clone();
+        let citizen_id = recipient.as_ref().map(|(id, _)| *id);
+        let phone = recipient.as_ref().map(|(_, phone)| phone);
+        let masked_phone = self.otp.masked_for(&number, phone);
+        let recipient = match phone {
+            Some(phone) => Recipient::Citizen(phone),
+            None => Recipient::Nobody,
         };
-        let masked_phone = self.otp.masked_for(&number, phone.as_ref());
         let sent = self
             .otp
             .send(&tx.id, &number, recipient)
@@ -657,7 +738,7 @@ impl Provider {
     /// when the new one starts, with back-channel logout to its clients.
     pub async fn submit_code(
         &self,
-        mut tx: LoginTx,
+        tx: LoginTx,
         code: &str,
         previous_session: Option<&str>,
     ) -> Result<PageStep, LoginFailure> {
@@ -727,53 +808,8 @@ impl Provider {
                 message: Some(message.unwrap_or(Message::CodeExpired)),
             });
         };
-        let amr: Vec<String> = SMS_AMR.iter().map(|m| (*m).to_owned()).collect();
-        let (cookie, session) = self
-            .sessions
-            .start(citizen, SMS_ACR, amr)
+        self.complete_login(tx, client, citizen, Method::Sms, previous_session)
             .await
-            .map_err(unavailable)?;
-        tracing::info!(client = %client.id, "citizen authenticated with an SMS code");
-        self.audit
-            .note(
-                NewEvent::new(
-                    EventKind::LoginSucceeded,
-                    Actor::Citizen(CitizenId(citizen)),
-                )
-                .citizen(CitizenId(citizen))
-                .client(&client.id)
-                .detail("method", "sms")
-                .detail("acr", SMS_ACR),
-            )
-            .await;
-        self.statistics
-            .login("sms", SMS_ACR, client.id.as_str())
-            .await;
-        if let Some(previous) = previous_session {
-            self.end_session(previous).await.map_err(unavailable)?;
-        }
-        let auth = authenticated(&session);
-        tx.stage = Stage::Consent(auth.clone());
-        let needed = self
-            .consent_needed(&tx.request, &client, &auth)
-            .await
-            .map_err(unavailable)?;
-        if needed {
-            self.logins.save(&tx).await.map_err(unavailable)?;
-            return Ok(PageStep::Consent {
-                tx: Box::new(tx),
-                client: Box::new(client),
-                session_cookie: Some(cookie),
-            });
-        }
-        match self.finish(&tx, &client, &auth, &cookie).await {
-            Ok(Some(response)) => Ok(PageStep::Respond {
-                response,
-                session_cookie: Some(cookie),
-            }),
-            Ok(None) => Err(LoginFailure::Expired),
-            Err(e) => Err(unavailable(e)),
-        }
     }
 
     /// The consent form was answered.

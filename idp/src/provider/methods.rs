@@ -1,0 +1,416 @@
+//! The ways to log in beyond the SMS code, and the levels of assurance they reach: which
+//! methods the login pages offer a citizen, the picker, the authenticator-app code, and the one
+//! place every method ends ([`Provider::complete_login`]): the level check, the SSO session
+//! (started, or stepped up in place), the audit event, consent and the code.
+//!
+//! **What is offered.** After the registry number, the citizen's own methods are read: passkeys,
+//! confirmed authenticator apps, and the SMS code (when the registry holds a phone). Those that
+//! reach the level asked are offered; when none does, an essential level ends on the "you need a
+//! stronger method" page (and `unmet_authentication_requirements`), a voluntary one offers every
+//! method the citizen has. A number that is not a citizen's goes through the SMS path as
+//! before, so it cannot be told apart from a citizen with the SMS code only. A citizen with more
+//! than one method sees them listed, so the methods of a number are visible to whoever types
+//! it: the same trade-off as every login with a method picker after the identifier.
+
+use uuid::Uuid;
+
+use super::{LoginFailure, Message, PageStep, Provider, unavailable};
+use crate::audit::{Actor, EventKind, NewEvent};
+use crate::authorize::AuthRequest;
+use crate::citizens::{CitizenId, RegistryNumber};
+use crate::clients::Client;
+use crate::levels::{Method, level_rank};
+use crate::login::{Choice, LoginTx, Stage};
+use crate::oauth::{ErrorCode, OAuthError};
+
+/// The rank of the level a request asks for (`low` when none).
+pub(super) fn required_rank(request: &AuthRequest) -> usize {
+    request.acr.as_deref().and_then(level_rank).unwrap_or(0)
+}
+
+impl Provider {
+    /// The WebAuthn options of the passkey form a login page shows, or `None` without
+    /// passkeys.
+    pub async fn passkey_options(&self, tx: &LoginTx) -> Result<Option<String>, LoginFailure> {
+        let _ = tx;
+        Ok(None)
+    }
+
+    /// A passkey answer was posted.
+    pub async fn submit_passkey(
+        &self,
+        tx: LoginTx,
+        credential: &str,
+        previous_session: Option<&str>,
+    ) -> Result<PageStep, LoginFailure> {
+        let _ = (tx, credential, previous_session);
+        Err(LoginFailure::Expired)
+    }
+
+    /// How many passkeys `citizen_id` has (none when passkeys are not configured).
+    pub(super) async fn passkey_count(&self, citizen_id: Uuid) -> Result<usize, LoginFailure> {
+        let _ = citizen_id;
+        Ok(0)
+    }
+
+    /// The ways `citizen_id` may log in for `request`, strongest first; `has_phone` says
+    /// whether the registry holds a phone for the SMS code. Empty when the level is essential
+    /// and the citizen has no method that reaches it.
+    pub(super) async fn offer(
+        &self,
+        request: &AuthRequest,
+        citizen_id: Uuid,
+        has_phone: bool,
+    ) -> Result<Vec<Choice>, LoginFailure> {
+        let mut all = Vec::new();
+        if self.passkey_count(citizen_id).await? > 0 {
+            all.push(Choice::Passkey);
+        }
+        let apps = self
+            .authenticators
+            .list(citizen_id)
+            .await
+            .map_err(unavailable)?;
+        if apps.iter().any(|a| a.confirmed) {
+            all.push(Choice::App);
+        }
+        if has_phone {
+            all.push(Choice::Sms);
+        }
+        let required = required_rank(request);
+        let strong: Vec<Choice> = all
+            .iter()
+            .copied()
+            .filter(|c| c.rank() >= required)
+            .collect();
+        Ok(if !strong.is_empty() || request.acr_essential {
+            strong
+        } else {
+            all
+        })
+    }
+
+    /// The offer for a transaction at the picker, app or passkey stage, read again (a method
+    /// removed meanwhile is no longer offered).
+    pub async fn offer_of(&self, tx: &LoginTx) -> Result<Vec<Choice>, LoginFailure> {
+        let citizen_id = match &tx.stage {
+            Stage::Choose { citizen_id, .. }
+            | Stage::App { citizen_id, .. }
+            | Stage::Passkey { citizen_id, .. } => *citizen_id,
+            _ => return Ok(Vec::new()),
+        };
+        let has_phone = match &tx.stage {
+            Stage::Passkey {
+                registry_number: None,
+                ..
+            } => false,
+            _ => self
+                .citizens
+                .find_by_id(CitizenId(citizen_id))
+                .await
+                .map_err(unavailable)?
+                .is_some_and(|c| !c.record.phone_numbers.is_empty()),
+        };
+        self.offer(&tx.request, citizen_id, has_phone).await
+    }
+
+    /// The stage a choice leads to, for a citizen who entered `registry_number`.
+    fn stage_for(choice: Choice, registry_number: &str, citizen_id: Uuid) -> Stage {
+        match choice {
+            Choice::Passkey => Stage::Passkey {
+                registry_number: Some(registry_number.to_owned()),
+                citizen_id,
+            },
+            Choice::App => Stage::App {
+                registry_number: registry_number.to_owned(),
+                citizen_id,
+            },
+            Choice::Sms => Stage::Choose {
+                registry_number: registry_number.to_owned(),
+                citizen_id,
+            },
+        }
+    }
+
+    /// The citizen picked a way to log in (`POST /login/{id}/method`), at the picker or from
+    /// the "another way" links of the app and passkey pages.
+    pub async fn choose_method(
+        &self,
+        mut tx: LoginTx,
+        choice: &str,
+    ) -> Result<PageStep, LoginFailure> {
+        let client = self.client_of(&tx).await?;
+        let (registry_number, citizen_id) = match &tx.stage {
+            Stage::Choose {
+                registry_number,
+                citizen_id,
+            }
+            | Stage::App {
+                registry_number,
+                citizen_id,
+            }
+            | Stage::Passkey {
+                registry_number: Some(registry_number),
+                citizen_id,
+            } => (registry_number.clone(), *citizen_id),
+            _ => return Err(LoginFailure::Expired),
+        };
+        let offered = self.offer_of(&tx).await?;
+        let Some(choice) = Choice::parse(choice).filter(|c| offered.contains(c)) else {
+            return Err(LoginFailure::Forged);
+        };
+        if choice == Choice::Sms {
+            let number =
+                RegistryNumber::parse(&registry_number).map_err(|_| LoginFailure::Expired)?;
+            let phone = self
+                .citizens
+                .find_by_id(CitizenId(citizen_id))
+                .await
+                .map_err(unavailable)?
+                .filter(|c| c.record.status == crate::citizens::CitizenStatus::Active)
+                .and_then(|c| c.record.phone_numbers.first().cloned());
+            let recipient = phone.map(|phone| (citizen_id, phone));
+            return self.send_first_code(tx, client, &number, recipient).await;
+        }
+        tx.stage = Self::stage_for(choice, &registry_number, citizen_id);
+        self.logins.save(&tx).await.map_err(unavailable)?;
+        Ok(PageStep::Show {
+            tx: Box::new(tx),
+            client: Box::new(client),
+            message: None,
+        })
+    }
+
+    /// Where a known citizen goes after the registry number: straight to the one method
+    /// offered, or to the picker; `None` when the SMS code is the only way (the caller sends
+    /// it, as for every other number).
+    pub(super) async fn after_number(
+        &self,
+        tx: &LoginTx,
+        number: &RegistryNumber,
+        citizen_id: Option<Uuid>,
+        has_phone: bool,
+    ) -> Result<Option<Stage>, LoginFailure> {
+        let essential_above_sms =
+            tx.request.acr_essential && required_rank(&tx.request) > Method::Sms.rank();
+        let Some(citizen_id) = citizen_id else {
+            // Not a citizen who may log in: the SMS path, unless the level rules it out, in
+            // which case the same page as for a citizen without a strong method.
+            return Ok(essential_above_sms.then_some(Stage::Unmet));
+        };
+        let offered = self.offer(&tx.request, citizen_id, has_phone).await?;
+        Ok(match offered.as_slice() {
+            [] => Some(Stage::Unmet),
+            [Choice::Sms] => None,
+            [one] => Some(Self::stage_for(*one, number.as_str(), citizen_id)),
+            _ => Some(Stage::Choose {
+                registry_number: number.as_str().to_owned(),
+                citizen_id,
+            }),
+        })
+    }
+
+    /// An authenticator-app code was entered (`POST /login/{id}/app`). Each try counts against
+    /// the limits of SMS codes ([`crate::otp::Otp::count_app_try`]).
+    pub async fn submit_app_code(
+        &self,
+        tx: LoginTx,
+        code: &str,
+        previous_session: Option<&str>,
+    ) -> Result<PageStep, LoginFailure> {
+        let client = self.client_of(&tx).await?;
+        let Stage::App {
+            registry_number,
+            citizen_id,
+        } = &tx.stage
+        else {
+            return Err(LoginFailure::Expired);
+        };
+        let citizen_id = *citizen_id;
+        let number = RegistryNumber::parse(registry_number).map_err(|_| LoginFailure::Expired)?;
+        let failure = |reason: &str| {
+            NewEvent::new(EventKind::LoginFailed, Actor::Client(client.id.clone()))
+                .client(&client.id)
+                .citizen(CitizenId(citizen_id))
+                .detail("method", Method::Totp.name())
+                .detail("reason", reason)
+        };
+        let Some(remaining) = self
+            .otp
+            .count_app_try(&tx.id, &number)
+            .await
+            .map_err(unavailable)?
+        else {
+            self.audit.note(failure("too_many_attempts")).await;
+            self.statistics.failure("too_many_attempts").await;
+            self.logins.finish(&tx.id).await.map_err(unavailable)?;
+            return Err(LoginFailure::TooManyAttempts);
+        };
+        match self.authenticators.verify_totp(citizen_id, code).await {
+            Ok(_) => {
+                self.complete_login(tx, client, citizen_id, Method::Totp, previous_session)
+                    .await
+            }
+            Err(crate::authenticators::AuthenticatorError::Refused(refusal)) => {
+                let reason = match refusal {
+                    crate::totp::TotpRefusal::Malformed => "malformed_code",
+                    crate::totp::TotpRefusal::Wrong => "wrong_code",
+                    crate::totp::TotpRefusal::Replayed => "replayed_code",
+                };
+                self.audit.note(failure(reason)).await;
+                self.statistics.failure(reason).await;
+                if remaining == 0 {
+                    self.logins.finish(&tx.id).await.map_err(unavailable)?;
+                    return Err(LoginFailure::TooManyAttempts);
+                }
+                let message = if refusal == crate::totp::TotpRefusal::Replayed {
+                    Message::CodeUsed { remaining }
+                } else {
+                    Message::WrongCode { remaining }
+                };
+                Ok(PageStep::Show {
+                    tx: Box::new(tx),
+                    client: Box::new(client),
+                    message: Some(message),
+                })
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    /// The citizen read that the level asked needs a method they do not have, and goes back
+    /// (`POST /login/{id}/unmet`): the e-service receives `unmet_authentication_requirements`
+    /// (OpenID Connect Core Unmet Authentication Requirements 1.0).
+    pub async fn leave_unmet(&self, tx: LoginTx) -> Result<PageStep, LoginFailure> {
+        if tx.stage != Stage::Unmet {
+            return Err(LoginFailure::Expired);
+        }
+        if !self.logins.finish(&tx.id).await.map_err(unavailable)? {
+            return Err(LoginFailure::Expired);
+        }
+        Ok(PageStep::Respond {
+            response: self.request_error(
+                &tx.request,
+                OAuthError::new(
+                    ErrorCode::UnmetAuthenticationRequirements,
+                    "the citizen has no method of the level of assurance asked for",
+                ),
+            ),
+            session_cookie: None,
+        })
+    }
+
+    /// Every method ends here once it has proven `citizen_id`: the citizen must still be
+    /// allowed in and the method must reach an essential level; then the browser's SSO session
+    /// of the same citizen is stepped up in place (same `sid`, new cookie), or a new one starts
+    /// (ending another citizen's); the login is audited and counted; consent or the code
+    /// follow.
+    pub(super) async fn complete_login(
+        &self,
+        mut tx: LoginTx,
+        client: Client,
+        citizen_id: Uuid,
+        method: Method,
+        previous_session: Option<&str>,
+    ) -> Result<PageStep, LoginFailure> {
+        let refused = |reason: &'static str| {
+            NewEvent::new(EventKind::LoginFailed, Actor::Client(client.id.clone()))
+                .client(&client.id)
+                .citizen(CitizenId(citizen_id))
+                .detail("method", method.name())
+                .detail("reason", reason)
+        };
+        if !self
+            .citizen_may_log_in(CitizenId(citizen_id))
+            .await
+            .map_err(unavailable)?
+        {
+            self.audit.note(refused("citizen_may_not_log_in")).await;
+            self.statistics.failure("citizen_may_not_log_in").await;
+            self.logins.finish(&tx.id).await.map_err(unavailable)?;
+            return Err(LoginFailure::Expired);
+        }
+        if tx.request.acr_essential && method.rank() < required_rank(&tx.request) {
+            self.audit.note(refused("level_too_low")).await;
+            tx.stage = Stage::Unmet;
+            self.logins.save(&tx).await.map_err(unavailable)?;
+            return Ok(PageStep::Show {
+                tx: Box::new(tx),
+                client: Box::new(client),
+                message: None,
+            });
+        }
+        let mut previous = match previous_session {
+            Some(cookie) => self
+                .sessions
+                .find(cookie)
+                .await
+                .map_err(unavailable)?
+                .map(|session| (cookie, session)),
+            None => None,
+        };
+        let stepped_up = previous
+            .as_ref()
+            .is_some_and(|(_, session)| session.citizen_id == citizen_id);
+        let (cookie, session) = match previous.as_mut() {
+            Some((old, session)) if stepped_up => {
+                let cookie = self
+                    .sessions
+                    .reauthenticate(old, session, method.acr(), method.amr())
+                    .await
+                    .map_err(unavailable)?;
+                (cookie, session.clone())
+            }
+            _ => {
+                let started = self
+                    .sessions
+                    .start(citizen_id, method.acr(), method.amr())
+                    .await
+                    .map_err(unavailable)?;
+                if let Some((old, _)) = previous {
+                    self.end_session(old).await.map_err(unavailable)?;
+                }
+                started
+            }
+        };
+        tracing::info!(client = %client.id, method = method.name(), stepped_up, "citizen authenticated");
+        self.audit
+            .note(
+                NewEvent::new(
+                    EventKind::LoginSucceeded,
+                    Actor::Citizen(CitizenId(citizen_id)),
+                )
+                .citizen(CitizenId(citizen_id))
+                .client(&client.id)
+                .detail("method", method.name())
+                .detail("acr", method.acr())
+                .detail("same_session", stepped_up),
+            )
+            .await;
+        self.statistics
+            .login(method.name(), method.acr(), client.id.as_str())
+            .await;
+        let auth = super::authenticated(&session);
+        tx.stage = Stage::Consent(auth.clone());
+        let needed = self
+            .consent_needed(&tx.request, &client, &auth)
+            .await
+            .map_err(unavailable)?;
+        if needed {
+            self.logins.save(&tx).await.map_err(unavailable)?;
+            return Ok(PageStep::Consent {
+                tx: Box::new(tx),
+                client: Box::new(client),
+                session_cookie: Some(cookie),
+            });
+        }
+        match self.finish(&tx, &client, &auth, &cookie).await {
+            Ok(Some(response)) => Ok(PageStep::Respond {
+                response,
+                session_cookie: Some(cookie),
+            }),
+            Ok(None) => Err(LoginFailure::Expired),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}

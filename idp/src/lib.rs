@@ -14,6 +14,7 @@
 //! | [`login`] | login transactions bound to the browser, from first page to redirect |
 //! | [`otp`] | SMS one-time codes: drawing, hashing, limits, no enumeration |
 //! | [`authenticators`] | a citizen's own methods (authenticator apps now): enroll, confirm, verify once, rename, remove |
+//! | [`passkeys`] | passkeys (WebAuthn): registration, citizen-bound and usernameless login, counter, rename, remove |
 //! | [`totp`] | authenticator-app codes (RFC 6238): secrets, `otpauth://` URI, QR as SVG, replay-safe check |
 //! | [`sessions`] | the SSO session |
 //! | [`consent`] | remembered consents (port) |
@@ -60,6 +61,7 @@ pub mod login;
 pub mod oauth;
 pub mod otp;
 pub mod pages;
+pub mod passkeys;
 pub mod provider;
 pub mod registration;
 pub mod secrets;

@@ -14,6 +14,8 @@
 //! | [`m20261125_000005_create_admins`] | `admin_accounts`, `admin_tokens`: administrators and their API tokens |
 //! | [`m20261125_000006_add_client_revision`] | `clients.revision`: optimistic concurrency for changes |
 //! | [`m20261125_000007_create_client_registration`] | `initial_access_tokens`, `clients.registration_token_hash`: dynamic client registration (RFC 7591, 7592) |
+//! | [`m20261125_000008_create_authenticators`] | `citizen_authenticators`: citizens' authenticator apps (TOTP) |
+//! | [`m20261125_000009_create_passkeys`] | `citizen_passkeys`: citizens' passkeys (WebAuthn), one citizen per credential id |
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
@@ -26,6 +28,7 @@ pub mod m20261125_000005_create_admins;
 pub mod m20261125_000006_add_client_revision;
 pub mod m20261125_000007_create_client_registration;
 pub mod m20261125_000008_create_authenticators;
+pub mod m20261125_000009_create_passkeys;
 
 /// Every migration of DAN, in the order they apply.
 pub struct Migrator;
@@ -42,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_add_client_revision::Migration),
             Box::new(m20261125_000007_create_client_registration::Migration),
             Box::new(m20261125_000008_create_authenticators::Migration),
+            Box::new(m20261125_000009_create_passkeys::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ pub mod authenticators;
 mod citizens;
 mod clients;
 mod oidc;
+pub mod passkeys;
 mod registration;
 
 use std::path::{Path, PathBuf};
@@ -237,6 +238,11 @@ impl Database {
     /// Citizens' authenticators on this database.
     pub fn authenticators(&self) -> authenticators::SqlAuthenticatorStore {
         authenticators::SqlAuthenticatorStore::new(self.connection.clone())
+    }
+
+    /// Citizens' passkeys on this database.
+    pub fn passkeys(&self) -> passkeys::SqlPasskeyStore {
+        passkeys::SqlPasskeyStore::new(self.connection.clone())
     }
 
     /// Dynamic client registration's tokens on this database.

@@ -111,10 +111,18 @@ pub enum AuthenticatorError {
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The citizen has as many authenticator apps as allowed ([`MAX_APPS`]).
+    #[error("at most {MAX_APPS} authenticator apps")]
+    TooMany,
     /// Randomness or sealing failed.
     #[error("the secret could not be made or read")]
     Crypto,
 }
+
+/// The most authenticator apps one citizen may have.
+pub const MAX_APPS: usize = 5;
+/// How long an enrollment waits for its first code.
+pub const ENROLLMENT_MINUTES: i64 = 15;
 
 /// An enrollment in progress: what the citizen's app needs, shown once.
 #[derive(Debug)]
@@ -180,6 +188,62 @@ impl Authenticators {
         Ok(Enrollment { id, secret })
     }
 
+    /// Starts enrolling an authenticator app for the citizen's own account page: at most
+    /// [`MAX_APPS`] confirmed apps, and one enrollment at a time (a new one drops any
+    /// unconfirmed one, so abandoned enrollments do not pile up).
+    pub async fn start_app(
+        &self,
+        citizen_id: Uuid,
+        name: &str,
+    ) -> Result<Enrollment, AuthenticatorError> {
+        check_name(name)?;
+        let existing = self.store.of_citizen(citizen_id).await?;
+        if existing.iter().filter(|a| a.confirmed).count() >= MAX_APPS {
+            return Err(AuthenticatorError::TooMany);
+        }
+        for pending in existing.iter().filter(|a| !a.confirmed) {
+            self.store.remove(&pending.id, citizen_id).await?;
+        }
+        self.enroll_totp(citizen_id, name).await
+    }
+
+    /// An unconfirmed enrollment of the citizen, younger than [`ENROLLMENT_MINUTES`], with
+    /// its secret (to show the QR code again after a wrong first code).
+    pub async fn enrollment(
+        &self,
+        citizen_id: Uuid,
+        id: &str,
+    ) -> Result<Enrollment, AuthenticatorError> {
+        let stored = self.pending(citizen_id, id).await?;
+        let sealed = stored
+            .sealed_secret
+            .as_ref()
+            .ok_or(AuthenticatorError::Crypto)?;
+        let secret = self
+            .kek
+            .decrypt(sealed, stored.id.as_bytes())
+            .map(TotpSecret::from_bytes)
+            .map_err(|_| AuthenticatorError::Crypto)?;
+        Ok(Enrollment {
+            id: stored.id,
+            secret,
+        })
+    }
+
+    async fn pending(
+        &self,
+        citizen_id: Uuid,
+        id: &str,
+    ) -> Result<StoredAuthenticator, AuthenticatorError> {
+        let oldest = self.clock.now() - chrono::Duration::minutes(ENROLLMENT_MINUTES);
+        self.store
+            .of_citizen(citizen_id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == id && a.kind == Kind::Totp && !a.confirmed && a.created_at > oldest)
+            .ok_or(AuthenticatorError::NotFound)
+    }
+
     /// Confirms an enrollment with a first valid code; the code's step counts as used.
     pub async fn confirm_totp(
         &self,
@@ -187,13 +251,7 @@ impl Authenticators {
         id: &str,
         code: &str,
     ) -> Result<(), AuthenticatorError> {
-        let stored = self
-            .store
-            .of_citizen(citizen_id)
-            .await?
-            .into_iter()
-            .find(|a| a.id == id && a.kind == Kind::Totp)
-            .ok_or(AuthenticatorError::NotFound)?;
+        let stored = self.pending(citizen_id, id).await?;
         self.accept(&stored, code).await.map(|_| ())
     }
 

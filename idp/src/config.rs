@@ -98,6 +98,12 @@ pub struct Config {
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     /// `IDP_SMS_URL` and friends: the SMS provider's HTTP API (required in production).
     pub sms: Option<SmsSettings>,
+    /// `IDP_PASSKEY_RP_ID`: the WebAuthn relying-party id, the issuer's host by default (a
+    /// parent domain such as `dan.gov.mn` lets passkeys outlive a host rename).
+    pub passkey_rp_id: Option<String>,
+    /// `IDP_PASSKEY_ORIGIN`: the origin the login pages are served from, the issuer's origin
+    /// by default.
+    pub passkey_origin: Option<String>,
 }
 
 /// How long each token, code and session lives.
@@ -258,6 +264,14 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "refresh token absolute cap in seconds, 7776000 (90 days)",
     ),
     ("session_ttl", "SSO session lifetime in seconds, 28800"),
+    (
+        "passkey_rp_id",
+        "WebAuthn relying-party id; the issuer's host by default",
+    ),
+    (
+        "passkey_origin",
+        "origin of the login pages for passkeys; the issuer's origin by default",
+    ),
     ("login_ttl", "time to finish a login in seconds, 900"),
     (
         "login_rate_per_ip",
@@ -558,6 +572,8 @@ impl Config {
                 },
             ),
             sms: Self::sms(src),
+            passkey_rp_id: src.raw("passkey_rp_id").map(|(v, _)| v),
+            passkey_origin: src.raw("passkey_origin").map(|(v, _)| v),
         }
     }
 

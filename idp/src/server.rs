@@ -51,6 +51,10 @@ pub enum StartError {
     /// The signing keys could not be generated or opened (a wrong key-encryption key, say).
     #[error("cannot open the signing keys: {0}")]
     Keys(#[from] crate::keys::KeyError),
+    /// The passkey settings are unusable (production only; development goes on without
+    /// passkeys).
+    #[error("the passkey settings are not usable (IDP_PASSKEY_*): {0}")]
+    Passkeys(crate::passkeys::PasskeyError),
     /// The SMS gateway settings are unusable.
     #[error("the SMS gateway settings are not usable (IDP_SMS_*): {0}")]
     Sms(crate::sms::SmsError),
@@ -229,7 +233,9 @@ pub async fn build_provider(
         secrets.kek.clone(),
         clock.clone(),
     );
+    let passkeys = passkeys(config, database, store.clone(), clock.clone())?;
     Ok(Provider {
+        passkeys,
         authenticators,
         registrations,
         statistics,
@@ -370,4 +376,51 @@ pub fn banner(config: &Config, node: &Node, public: SocketAddr) -> String {
         "  health       http://{public}/healthz   readiness http://{public}/readyz"
     ));
     lines.join("\n")
+}
+
+/// The passkey service, for the relying party the configuration names (the issuer's host and
+/// origin by default). A development issuer on a plain-http address other than `localhost`
+/// cannot use WebAuthn (browsers refuse it outside a secure context): DAN then runs without
+/// passkeys and says so. In production an unusable setting stops the start.
+fn passkeys(
+    config: &Config,
+    database: &Database,
+    store: Arc<dyn EphemeralStore>,
+    clock: Arc<dyn Clock>,
+) -> Result<Option<crate::passkeys::Passkeys>, StartError> {
+    let issuer = url::Url::parse(&config.issuer).ok();
+    let origin = match &config.passkey_origin {
+        Some(origin) => url::Url::parse(origin).ok(),
+        None => issuer.as_ref().map(|i| {
+            let mut origin = i.clone();
+            origin.set_path("");
+            origin
+        }),
+    };
+    let rp_id = config.passkey_rp_id.clone().or_else(|| {
+        issuer
+            .as_ref()
+            .and_then(|i| i.host_str().map(str::to_owned))
+    });
+    let built = match (rp_id, origin) {
+        (Some(rp_id), Some(origin)) => crate::passkeys::Passkeys::new(
+            &rp_id,
+            "DAN",
+            &origin,
+            Arc::new(database.passkeys()),
+            store,
+            clock,
+        ),
+        _ => Err(crate::passkeys::PasskeyError::Unavailable(
+            "IDP_PASSKEY_ORIGIN is not a URL".to_owned(),
+        )),
+    };
+    match built {
+        Ok(passkeys) => Ok(Some(passkeys)),
+        Err(error) if config.environment != crate::config::Environment::Production => {
+            tracing::warn!(%error, "passkeys are off: the issuer is not a secure context");
+            Ok(None)
+        }
+        Err(error) => Err(StartError::Passkeys(error)),
+    }
 }

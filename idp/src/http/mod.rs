@@ -3,6 +3,7 @@
 //!
 //! Handlers are thin: they parse, call one domain operation and map its result.
 
+mod account;
 mod browser;
 mod dev;
 mod edge;
@@ -60,6 +61,18 @@ pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> i
         .at("/login/:id/code", post(browser::submit_code))
         .at("/login/:id/resend", post(browser::resend))
         .at("/login/:id/consent", post(browser::consent))
+        .at("/account", get(account::account_page))
+        .at("/account/passkeys", post(account::add_passkey))
+        .at("/account/apps", post(account::start_app))
+        .at("/account/apps/confirm", post(account::confirm_app))
+        .at(
+            "/account/methods/:kind/:id/rename",
+            post(account::rename_method),
+        )
+        .at(
+            "/account/methods/:kind/:id/remove",
+            post(account::remove_method),
+        )
         .at("/login/:id/method", post(browser::choose_method))
         .at("/login/:id/app", post(browser::submit_app_code))
         .at("/login/:id/passkey", post(browser::submit_passkey))

@@ -12,6 +12,7 @@
 //! | `layout.rs` | the document shell, the stylesheet (`style.css`) and the CSP |
 //! | `form.rs` | form parts shared by the pages: fields, error summary, hidden inputs |
 //! | `login.rs` | [`registry_number`], [`code`] (with the Cyrillic helper, `cyrillic.js`) |
+//! | `account.rs` | [`account()`], [`app_enrollment`]: the citizen's own ways to log in |
 //! | `consent.rs` | [`consent()`], [`ScopeItem`] |
 //! | `errors.rs` | [`error`], [`error_kind`], [`ErrorKind`] |
 //! | `form_post.rs` | [`form_post()`], [`origin_of`] (OAuth 2.0 Form Post Response Mode) |
@@ -24,6 +25,7 @@
 //! SHA-256 hashes; nothing is loaded from elsewhere; `frame-ancestors 'none'`. Handlers send
 //! [`Page::csp`] as the `Content-Security-Policy` header and [`CONTENT_TYPE`] as `Content-Type`.
 
+mod account;
 mod consent;
 mod dev;
 mod errors;
@@ -38,6 +40,9 @@ mod texts;
 #[cfg(test)]
 mod tests;
 
+pub use account::{
+    APP_NAME_ID, AccountMessage, AccountPage, MethodRow, PASSKEY_NAME_ID, account, app_enrollment,
+};
 pub use consent::{ScopeItem, consent};
 pub use dev::{OUTBOX_PATH, TryItResult, outbox, try_it};
 pub use errors::{ErrorKind, error, error_kind};

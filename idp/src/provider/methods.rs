@@ -22,6 +22,12 @@ use crate::clients::Client;
 use crate::levels::{Method, level_rank};
 use crate::login::{Choice, LoginTx, Stage};
 use crate::oauth::{ErrorCode, OAuthError};
+use crate::passkeys::{PasskeyError, Refusal};
+
+/// The key of a login's passkey ceremony in the short-lived store.
+fn ceremony_key(tx: &LoginTx) -> String {
+    format!("login:{}", tx.id)
+}
 
 /// The rank of the level a request asks for (`low` when none).
 pub(super) fn required_rank(request: &AuthRequest) -> usize {
@@ -29,28 +35,86 @@ pub(super) fn required_rank(request: &AuthRequest) -> usize {
 }
 
 impl Provider {
-    /// The WebAuthn options of the passkey form a login page shows, or `None` without
-    /// passkeys.
+    /// The WebAuthn options of the passkey form a login page shows (a new ceremony, bound to
+    /// the login), or `None` without passkeys: on the registry-number page, a usernameless
+    /// login; on the passkey page, one for the citizen's own passkeys.
     pub async fn passkey_options(&self, tx: &LoginTx) -> Result<Option<String>, LoginFailure> {
-        let _ = tx;
-        Ok(None)
+        let Some(passkeys) = &self.passkeys else {
+            return Ok(None);
+        };
+        let citizen = match &tx.stage {
+            Stage::Number => None,
+            Stage::Passkey { citizen_id, .. } => Some(*citizen_id),
+            _ => return Ok(None),
+        };
+        match passkeys.start_login(&ceremony_key(tx), citizen).await {
+            Ok(options) => Ok(Some(options.to_string())),
+            // Removed meanwhile: the page offers the other ways.
+            Err(PasskeyError::NotFound) => Ok(None),
+            Err(error) => Err(unavailable(error)),
+        }
     }
 
-    /// A passkey answer was posted.
+    /// A passkey answer was posted (`POST /login/{id}/passkey`), from the registry-number
+    /// page (usernameless: the passkey names the citizen) or from the passkey page (it must be
+    /// the citizen's own). A refusal is audited with its reason and the page is shown again
+    /// with a new challenge.
     pub async fn submit_passkey(
         &self,
         tx: LoginTx,
         credential: &str,
         previous_session: Option<&str>,
     ) -> Result<PageStep, LoginFailure> {
-        let _ = (tx, credential, previous_session);
-        Err(LoginFailure::Expired)
+        let client = self.client_of(&tx).await?;
+        let Some(passkeys) = &self.passkeys else {
+            return Err(LoginFailure::Expired);
+        };
+        let bound = match &tx.stage {
+            Stage::Number => None,
+            Stage::Passkey { citizen_id, .. } => Some(*citizen_id),
+            _ => return Err(LoginFailure::Expired),
+        };
+        let refusal = match passkeys.finish_login(&ceremony_key(&tx), credential).await {
+            Ok(login) if bound.is_none_or(|citizen| citizen == login.citizen_id) => {
+                let method = Method::Passkey {
+                    synced: login.backup_eligible,
+                };
+                return self
+                    .complete_login(tx, client, login.citizen_id, method, previous_session)
+                    .await;
+            }
+            Ok(_) => Refusal::OtherCitizen,
+            Err(PasskeyError::Refused(refusal)) => refusal,
+            Err(error) => return Err(unavailable(error)),
+        };
+        let event = NewEvent::new(EventKind::LoginFailed, Actor::Client(client.id.clone()))
+            .client(&client.id)
+            .detail("method", "passkey")
+            .detail("reason", refusal.as_str());
+        self.audit
+            .note(match bound {
+                Some(citizen) => event.citizen(CitizenId(citizen)),
+                None => event.detail("citizen", "unknown"),
+            })
+            .await;
+        self.statistics.failure("passkey_refused").await;
+        Ok(PageStep::Show {
+            tx: Box::new(tx),
+            client: Box::new(client),
+            message: Some(Message::PasskeyRefused),
+        })
     }
 
     /// How many passkeys `citizen_id` has (none when passkeys are not configured).
     pub(super) async fn passkey_count(&self, citizen_id: Uuid) -> Result<usize, LoginFailure> {
-        let _ = citizen_id;
-        Ok(0)
+        match &self.passkeys {
+            Some(passkeys) => passkeys
+                .list(citizen_id)
+                .await
+                .map(|list| list.len())
+                .map_err(unavailable),
+            None => Ok(0),
+        }
     }
 
     /// The ways `citizen_id` may log in for `request`, strongest first; `has_phone` says

@@ -29,7 +29,10 @@ use uuid::Uuid;
 
 use crate::levels::Method;
 
+mod account;
 mod methods;
+
+pub use account::{ACCOUNT_CLIENT_ID, ACCOUNT_PATH, AccountView, FRESH_SECONDS};
 
 /// The level one-time codes reach, and their methods (RFC 8176).
 pub const SMS_ACR: &str = "low";
@@ -75,6 +78,9 @@ pub struct Provider {
     pub logins: Logins,
     /// One-time codes.
     pub otp: Otp,
+    /// Passkeys (WebAuthn); `None` when the issuer cannot use them (plain http off
+    /// `localhost`, in development).
+    pub passkeys: Option<crate::passkeys::Passkeys>,
     /// Citizens' own authentication methods (authenticator apps).
     pub authenticators: crate::authenticators::Authenticators,
     /// Client authentication at the token-style endpoints.
@@ -108,6 +114,9 @@ impl AuthResponse {
     /// The redirect URL for the query response mode.
     pub fn location(&self) -> String {
         let mut url = self.redirect_uri.clone();
+        if self.params.is_empty() {
+            return url;
+        }
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         for (name, value) in &self.params {
             query.append_pair(name, value);
@@ -533,6 +542,14 @@ impl Provider {
             return Ok(None);
         }
         let request = &tx.request;
+        if Self::is_account_login(tx) {
+            // DAN's own account reads the SSO session on its own origin: no code.
+            return Ok(Some(AuthResponse {
+                redirect_uri: request.redirect_uri.clone(),
+                mode: ResponseMode::Query,
+                params: Vec::new(),
+            }));
+        }
         let code = jose::random_token(32)?;
         let record = CodeRecord {
             expires_at: self.clock.now().timestamp()
@@ -579,6 +596,9 @@ impl Provider {
 
     /// The client a transaction serves.
     pub async fn client_of(&self, tx: &LoginTx) -> Result<Client, LoginFailure> {
+        if Self::is_account_login(tx) {
+            return Ok(self.account_client());
+        }
         let id = ClientId::parse(&tx.request.client_id).map_err(|_| LoginFailure::Expired)?;
         match self.clients.find(&id).await {
             Ok(Some(client)) if client.enabled => Ok(client),

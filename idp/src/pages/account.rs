@@ -1,0 +1,510 @@
+//! The citizen's account pages: the ways they can log in (add, rename, remove) and the
+//! authenticator-app enrollment with its QR code.
+//!
+//! Adding a passkey needs JavaScript (WebAuthn); everything else is plain forms.
+
+use super::form::{self, Field};
+use super::layout::{Banner, Layout, PASSKEY_JS};
+use super::methods::webauthn_form;
+use super::{Locale, Page, escape, url_attr};
+
+/// One of the citizen's methods, as listed.
+#[derive(Debug, Clone)]
+pub struct MethodRow {
+    /// Its id (in the form actions).
+    pub id: String,
+    /// The citizen's name for it.
+    pub name: String,
+    /// When it was added (a date, already formatted).
+    pub added: String,
+    /// When it last logged in (already formatted).
+    pub last_used: Option<String>,
+}
+
+/// What the account page shows.
+#[derive(Debug)]
+pub struct AccountPage<'a> {
+    /// The language.
+    pub locale: Locale,
+    /// The CSRF token of the account's forms.
+    pub csrf: &'a str,
+    /// The citizen's name.
+    pub name: &'a str,
+    /// The registry's phone, masked, when there is one.
+    pub phone: Option<&'a str>,
+    /// Passkeys.
+    pub passkeys: &'a [MethodRow],
+    /// Authenticator apps.
+    pub apps: &'a [MethodRow],
+    /// The WebAuthn options to add a passkey, when passkeys are available.
+    pub create_options: Option<&'a str>,
+    /// A status message.
+    pub notice: Option<&'a str>,
+    /// A refused input: the id of its field and the message.
+    pub error: Option<(&'a str, &'a str)>,
+    /// What the citizen typed into the field in error, kept.
+    pub typed: &'a str,
+}
+
+struct AccountTexts {
+    title: &'static str,
+    hello: &'static str,
+    methods: &'static str,
+    method: &'static str,
+    name: &'static str,
+    level: &'static str,
+    added: &'static str,
+    last_used: &'static str,
+    actions: &'static str,
+    never: &'static str,
+    sms: &'static str,
+    sms_note: &'static str,
+    passkey: &'static str,
+    app: &'static str,
+    low: &'static str,
+    substantial: &'static str,
+    rename: &'static str,
+    new_name: &'static str,
+    remove: &'static str,
+    add_passkey: &'static str,
+    add_passkey_intro: &'static str,
+    passkey_name: &'static str,
+    passkey_name_hint: &'static str,
+    passkey_create: &'static str,
+    no_passkeys: &'static str,
+    add_app: &'static str,
+    add_app_intro: &'static str,
+    app_name: &'static str,
+    app_name_hint: &'static str,
+    app_start: &'static str,
+    logout: &'static str,
+    enroll_title: &'static str,
+    enroll_scan: &'static str,
+    enroll_qr_alt: &'static str,
+    enroll_type: &'static str,
+    enroll_code: &'static str,
+    enroll_code_hint: &'static str,
+    enroll_confirm: &'static str,
+    cancel: &'static str,
+}
+
+const MN: AccountTexts = AccountTexts {
+    title: "Миний ДАН бүртгэл",
+    hello: "Та нэвтэрсэн байна:",
+    methods: "Нэвтрэх аргууд",
+    method: "Арга",
+    name: "Нэр",
+    level: "Түвшин",
+    added: "Нэмсэн",
+    last_used: "Сүүлд ашигласан",
+    actions: "Үйлдэл",
+    never: "—",
+    sms: "SMS код",
+    sms_note: "Улсын бүртгэлд бүртгэлтэй утас. Өөрчлөхдөө иргэний бүртгэлд хандана уу.",
+    passkey: "Нэвтрэх түлхүүр",
+    app: "Баталгаажуулах апп",
+    low: "доод",
+    substantial: "дунд",
+    rename: "Нэр солих",
+    new_name: "Шинэ нэр",
+    remove: "Устгах",
+    add_passkey: "Нэвтрэх түлхүүр нэмэх",
+    add_passkey_intro: "Нэвтрэх түлхүүрээр та утас, компьютерийнхээ хурууны хээ, царай эсвэл PIN кодоор нэвтэрнэ. Энэ нь SMS кодоос илүү найдвартай бөгөөд өндөр түвшин шаардах үйлчилгээнд хэрэгтэй.",
+    passkey_name: "Нэвтрэх түлхүүрийн нэр",
+    passkey_name_hint: "Жишээ нь: Миний утас",
+    passkey_create: "Нэвтрэх түлхүүр үүсгэх",
+    no_passkeys: "Энэ хаягаар нэвтрэх түлхүүр ашиглах боломжгүй байна (аюулгүй холболт шаардлагатай).",
+    add_app: "Баталгаажуулах апп нэмэх",
+    add_app_intro: "Google Authenticator, Microsoft Authenticator зэрэг апп 30 секунд тутам шинэ код гаргана.",
+    app_name: "Апп-ын нэр",
+    app_name_hint: "Жишээ нь: Утсан дээрх апп",
+    app_start: "Үргэлжлүүлэх",
+    logout: "Гарах",
+    enroll_title: "Баталгаажуулах апп нэмэх",
+    enroll_scan: "1. Апп-аараа энэ QR кодыг уншуулна уу.",
+    enroll_qr_alt: "Баталгаажуулах апп-д зориулсан QR код",
+    enroll_type: "Эсвэл энэ түлхүүрийг гараар оруулна уу:",
+    enroll_code: "2. Апп дээр гарч ирсэн 6 оронтой код",
+    enroll_code_hint: "Код зөв бол апп нэмэгдэнэ.",
+    enroll_confirm: "Баталгаажуулах",
+    cancel: "Болих",
+};
+
+const EN: AccountTexts = AccountTexts {
+    title: "My DAN account",
+    hello: "You are logged in as",
+    methods: "Ways to log in",
+    method: "Method",
+    name: "Name",
+    level: "Level",
+    added: "Added",
+    last_used: "Last used",
+    actions: "Actions",
+    never: "—",
+    sms: "SMS code",
+    sms_note: "The phone in the civil registry. To change it, contact the civil registry.",
+    passkey: "Passkey",
+    app: "Authenticator app",
+    low: "low",
+    substantial: "substantial",
+    rename: "Rename",
+    new_name: "New name",
+    remove: "Remove",
+    add_passkey: "Add a passkey",
+    add_passkey_intro: "With a passkey you log in with your phone or computer's fingerprint, face or PIN. It is safer than an SMS code, and e-services that ask for a higher level need it.",
+    passkey_name: "Name of the passkey",
+    passkey_name_hint: "For example: My phone",
+    passkey_create: "Create a passkey",
+    no_passkeys: "Passkeys cannot be used at this address (a secure connection is needed).",
+    add_app: "Add an authenticator app",
+    add_app_intro: "Apps such as Google Authenticator or Microsoft Authenticator show a new code every 30 seconds.",
+    app_name: "Name of the app",
+    app_name_hint: "For example: App on my phone",
+    app_start: "Continue",
+    logout: "Log out",
+    enroll_title: "Add an authenticator app",
+    enroll_scan: "1. Scan this QR code with your app.",
+    enroll_qr_alt: "QR code for your authenticator app",
+    enroll_type: "Or type this key into the app:",
+    enroll_code: "2. The 6-digit code your app shows",
+    enroll_code_hint: "When the code is right, the app is added.",
+    enroll_confirm: "Confirm",
+    cancel: "Cancel",
+};
+
+fn texts(locale: Locale) -> &'static AccountTexts {
+    match locale {
+        Locale::Mn => &MN,
+        Locale::En => &EN,
+    }
+}
+
+/// Ids of the account's fields (the error summary links to them).
+pub const PASSKEY_NAME_ID: &str = "passkey-name";
+/// The authenticator app's name field.
+pub const APP_NAME_ID: &str = "app-name";
+/// The enrollment's code field.
+const ENROLL_CODE_ID: &str = "enroll-code";
+
+fn layout<'a>(locale: Locale, title: &'a str, main: String) -> Layout<'a> {
+    let mut layout = Layout::bare(locale, title, Banner::None, main);
+    layout.switch = Some(("/account?lang=mn", "/account?lang=en"));
+    layout
+}
+
+fn rows(
+    t: &AccountTexts,
+    kind: &str,
+    label: &str,
+    level: &str,
+    list: &[MethodRow],
+    csrf: &str,
+) -> String {
+    let mut html = String::new();
+    for row in list {
+        let base = format!("/account/methods/{kind}/{}", row.id);
+        let rename_id = format!("rename-{kind}-{}", row.id);
+        html.push_str(&format!(
+            "<tr>\n<td>{label}</td>\n<td>{name}</td>\n<td>{level}</td>\n<td>{added}</td>\n\
+             <td>{used}</td>\n<td>\n<form method=\"post\" action=\"{rename}\" class=\"inline\">\n{csrf}\
+             <label class=\"vh\" for=\"{rid}\">{new_name}</label>\n\
+             <input class=\"input\" id=\"{rid}\" name=\"name\" type=\"text\" value=\"{name}\" \
+             maxlength=\"64\" autocomplete=\"off\">\n\
+             <button type=\"submit\" class=\"btn secondary\">{rename_label}</button>\n</form>\n\
+             <form method=\"post\" action=\"{remove}\" class=\"inline\">\n{csrf}\
+             <button type=\"submit\" class=\"btn secondary\" aria-label=\"{remove_aria}\">{remove_label}</button>\n\
+             </form>\n</td>\n</tr>\n",
+            label = escape(label),
+            name = escape(&row.name),
+            level = escape(level),
+            added = escape(&row.added),
+            used = escape(row.last_used.as_deref().unwrap_or(t.never)),
+            rename = url_attr(&format!("{base}/rename")),
+            remove = url_attr(&format!("{base}/remove")),
+            csrf = form::hidden("csrf", csrf),
+            rid = escape(&rename_id),
+            new_name = escape(t.new_name),
+            rename_label = escape(t.rename),
+            remove_label = escape(t.remove),
+            remove_aria = escape(&format!("{} {}", t.remove, row.name)),
+        ));
+    }
+    html
+}
+
+/// The account page. Status 200, or 422 with `error`.
+pub fn account(page: &AccountPage<'_>) -> Page {
+    let locale = page.locale;
+    let t = texts(locale);
+    let mut main = String::new();
+    if let Some((field, message)) = page.error {
+        main.push_str(&form::error_summary(locale, field, message));
+    }
+    main.push_str(&format!(
+        "<h1>{}</h1>\n<p>{} <b>{}</b></p>\n",
+        escape(t.title),
+        escape(t.hello),
+        escape(page.name)
+    ));
+    if let Some(text) = page.notice {
+        main.push_str(&form::notice(text));
+    }
+    main.push_str(&format!(
+        "<h2>{}</h2>\n<div class=\"scroll\">\n<table>\n<thead><tr><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+        escape(t.methods),
+        escape(t.method),
+        escape(t.name),
+        escape(t.level),
+        escape(t.added),
+        escape(t.last_used),
+        escape(t.actions),
+    ));
+    if let Some(phone) = page.phone {
+        main.push_str(&format!(
+            "<tr>\n<td>{}</td>\n<td class=\"nowrap\">{}</td>\n<td>{}</td>\n<td>{}</td>\n\
+             <td>{}</td>\n<td>{}</td>\n</tr>\n",
+            escape(t.sms),
+            escape(phone),
+            escape(t.low),
+            escape(t.never),
+            escape(t.never),
+            escape(t.sms_note),
+        ));
+    }
+    main.push_str(&rows(
+        t,
+        "passkey",
+        t.passkey,
+        t.substantial,
+        page.passkeys,
+        page.csrf,
+    ));
+    main.push_str(&rows(t, "app", t.app, t.low, page.apps, page.csrf));
+    main.push_str("</tbody>\n</table>\n</div>\n");
+
+    main.push_str(&format!(
+        "<h2>{}</h2>\n<p>{}</p>\n",
+        escape(t.add_passkey),
+        escape(t.add_passkey_intro)
+    ));
+    let error_of = |id: &str| page.error.filter(|(f, _)| *f == id).map(|(_, m)| m);
+    let typed_of = |id: &str| {
+        if page.error.is_some_and(|(f, _)| f == id) {
+            page.typed
+        } else {
+            ""
+        }
+    };
+    match page.create_options {
+        Some(options) => {
+            let field = Field {
+                id: PASSKEY_NAME_ID,
+                name: "name",
+                label: t.passkey_name,
+                hint: Some(t.passkey_name_hint),
+                value: typed_of(PASSKEY_NAME_ID),
+                error: error_of(PASSKEY_NAME_ID),
+                class: "",
+                attrs: "maxlength=\"64\" autocomplete=\"off\"",
+            }
+            .render(locale);
+            main.push_str(&webauthn_form(
+                locale,
+                "create",
+                "/account/passkeys",
+                page.csrf,
+                options,
+                false,
+                &field,
+                t.passkey_create,
+            ));
+        }
+        None => main.push_str(&format!("<p>{}</p>\n", escape(t.no_passkeys))),
+    }
+    main.push_str(&format!(
+        "<h2>{}</h2>\n<p>{}</p>\n",
+        escape(t.add_app),
+        escape(t.add_app_intro)
+    ));
+    main.push_str(&form::open("/account/apps", page.csrf, ""));
+    main.push_str(
+        &Field {
+            id: APP_NAME_ID,
+            name: "name",
+            label: t.app_name,
+            hint: Some(t.app_name_hint),
+            value: typed_of(APP_NAME_ID),
+            error: error_of(APP_NAME_ID),
+            class: "",
+            attrs: "maxlength=\"64\" autocomplete=\"off\"",
+        }
+        .render(locale),
+    );
+    main.push_str(&form::submit(t.app_start, false, None));
+    main.push_str("</form>\n");
+    main.push_str(&format!(
+        "<p><a href=\"/logout\">{}</a></p>\n",
+        escape(t.logout)
+    ));
+    let mut layout = layout(locale, t.title, main);
+    layout.has_error = page.error.is_some();
+    layout.script = page.create_options.map(|_| PASSKEY_JS);
+    layout.into_page(if page.error.is_some() { 422 } else { 200 })
+}
+
+/// The authenticator-app enrollment: the QR code (`qr_data_url`, an SVG drawn by DAN), the
+/// key as text, and the first code that confirms it. Status 200, or 422 with `error`.
+pub fn app_enrollment(
+    locale: Locale,
+    csrf: &str,
+    id: &str,
+    secret: &str,
+    qr_data_url: Option<&str>,
+    error: Option<&str>,
+) -> Page {
+    let t = texts(locale);
+    let mut main = String::new();
+    if let Some(message) = error {
+        main.push_str(&form::error_summary(locale, ENROLL_CODE_ID, message));
+    }
+    main.push_str(&format!(
+        "<h1>{}</h1>\n<p>{}</p>\n",
+        escape(t.enroll_title),
+        escape(t.enroll_scan)
+    ));
+    if let Some(url) = qr_data_url.filter(|u| u.starts_with("data:image/svg+xml;base64,")) {
+        main.push_str(&format!(
+            "<p><img class=\"qr\" src=\"{}\" alt=\"{}\" width=\"240\" height=\"240\"></p>\n",
+            escape(url),
+            escape(t.enroll_qr_alt)
+        ));
+    }
+    main.push_str(&format!(
+        "<p>{}</p>\n<p><code class=\"secret\" lang=\"en\">{}</code></p>\n",
+        escape(t.enroll_type),
+        escape(secret)
+    ));
+    main.push_str(&form::open("/account/apps/confirm", csrf, " novalidate"));
+    main.push_str(&form::hidden("id", id));
+    main.push_str(
+        &Field {
+            id: ENROLL_CODE_ID,
+            name: "code",
+            label: t.enroll_code,
+            hint: Some(t.enroll_code_hint),
+            value: "",
+            error,
+            class: "code",
+            attrs: "autocomplete=\"one-time-code\" inputmode=\"numeric\" pattern=\"[0-9]*\" \
+                    maxlength=\"6\"",
+        }
+        .render(locale),
+    );
+    main.push_str(&form::submit(t.enroll_confirm, false, None));
+    main.push_str("</form>\n");
+    main.push_str(&form::link_button("/account", t.cancel, true));
+    let mut layout = layout(locale, t.enroll_title, main);
+    layout.has_error = error.is_some();
+    layout.into_page(if error.is_some() { 422 } else { 200 })
+}
+
+/// What the account pages tell the citizen after an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountMessage {
+    /// A passkey was added.
+    PasskeyAdded,
+    /// An authenticator app was added.
+    AppAdded,
+    /// A method was renamed.
+    Renamed,
+    /// A method was removed.
+    Removed,
+    /// A name is empty, too long or has control characters.
+    BadName,
+    /// The citizen has as many apps as allowed.
+    TooManyApps,
+    /// The enrollment's code is wrong.
+    WrongCode,
+    /// The enrollment expired or is unknown.
+    EnrollmentExpired,
+    /// The passkey was not created (refused, cancelled, or already registered).
+    PasskeyRefused,
+    /// No such method.
+    NotFound,
+}
+
+impl AccountMessage {
+    /// The value carried in `?done=` after a redirect, for the messages that follow one.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::PasskeyAdded => "passkey_added",
+            Self::AppAdded => "app_added",
+            Self::Renamed => "renamed",
+            Self::Removed => "removed",
+            Self::BadName => "bad_name",
+            Self::TooManyApps => "too_many_apps",
+            Self::WrongCode => "wrong_code",
+            Self::EnrollmentExpired => "enrollment_expired",
+            Self::PasskeyRefused => "passkey_refused",
+            Self::NotFound => "not_found",
+        }
+    }
+
+    /// Reads a `?done=` value: only the notices of a success.
+    pub fn parse_done(code: &str) -> Option<Self> {
+        [
+            Self::PasskeyAdded,
+            Self::AppAdded,
+            Self::Renamed,
+            Self::Removed,
+        ]
+        .into_iter()
+        .find(|m| m.code() == code)
+    }
+
+    /// The message in `locale`.
+    pub fn text(self, locale: Locale) -> &'static str {
+        match (self, locale) {
+            (Self::PasskeyAdded, Locale::Mn) => "Нэвтрэх түлхүүр нэмэгдлээ.",
+            (Self::PasskeyAdded, Locale::En) => "The passkey was added.",
+            (Self::AppAdded, Locale::Mn) => "Баталгаажуулах апп нэмэгдлээ.",
+            (Self::AppAdded, Locale::En) => "The authenticator app was added.",
+            (Self::Renamed, Locale::Mn) => "Нэр солигдлоо.",
+            (Self::Renamed, Locale::En) => "The name was changed.",
+            (Self::Removed, Locale::Mn) => "Устгагдлаа.",
+            (Self::Removed, Locale::En) => "It was removed.",
+            (Self::BadName, Locale::Mn) => {
+                "Нэр 1-64 тэмдэгт байх ба удирдах тэмдэгт агуулахгүй байх ёстой."
+            }
+            (Self::BadName, Locale::En) => {
+                "A name is 1 to 64 characters, without control characters."
+            }
+            (Self::TooManyApps, Locale::Mn) => {
+                "Та хамгийн ихдээ 5 апп нэмэх боломжтой. Нэгийг нь устгаад дахин оролдоно уу."
+            }
+            (Self::TooManyApps, Locale::En) => {
+                "You can have at most 5 authenticator apps. Remove one and try again."
+            }
+            (Self::WrongCode, Locale::Mn) => {
+                "Код буруу байна. Апп дээр одоо харагдаж буй кодыг оруулна уу."
+            }
+            (Self::WrongCode, Locale::En) => {
+                "The code is wrong. Enter the code your app shows now."
+            }
+            (Self::EnrollmentExpired, Locale::Mn) => {
+                "Апп нэмэх хугацаа дууссан байна. Дахин эхлүүлнэ үү."
+            }
+            (Self::EnrollmentExpired, Locale::En) => "Adding the app took too long. Start again.",
+            (Self::PasskeyRefused, Locale::Mn) => {
+                "Нэвтрэх түлхүүр үүссэнгүй. Энэ төхөөрөмжид аль хэдийн бүртгэгдсэн эсвэл цуцлагдсан байж магадгүй. Дахин оролдоно уу."
+            }
+            (Self::PasskeyRefused, Locale::En) => {
+                "The passkey was not created. It may already be registered on this device, or it was cancelled. Try again."
+            }
+            (Self::NotFound, Locale::Mn) => "Ийм нэвтрэх арга олдсонгүй.",
+            (Self::NotFound, Locale::En) => "There is no such way to log in.",
+        }
+    }
+}

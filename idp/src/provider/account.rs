@@ -1,0 +1,195 @@
+//! The citizen's own account at DAN (`/account`): the ways they can log in, with add, rename
+//! and remove.
+//!
+//! **Logging in to the account.** The account is DAN's own first-party service: its login
+//! is an ordinary login transaction for the built-in client [`ACCOUNT_CLIENT_ID`] (never
+//! stored, no consent), which ends with a redirect to `/account` instead of a code. The page
+//! lives on DAN's own origin and reads the SSO session cookie itself, so no token is issued.
+//! A registered client that took the same id would not be reached through it.
+//!
+//! **Removing the last strong method.** Removing the citizen's last passkey (the last method
+//! above the SMS code) needs a session authenticated at `substantial` within the last
+//! [`FRESH_SECONDS`]: otherwise the page asks the citizen to confirm with a passkey first, so a
+//! borrowed SMS session cannot strip an account down to SMS.
+
+use uuid::Uuid;
+
+use super::{Provider, unavailable};
+use crate::audit::{Actor, EventKind, NewEvent};
+use crate::authorize::{AuthRequest, Prompt, ResponseMode};
+use crate::citizens::{Citizen, CitizenId, CitizenStatus};
+use crate::clients::{AuthMethod, Client, ClientId, GrantType, RedirectUri, SubjectType};
+use crate::levels::{Method, level_rank};
+use crate::login::{LoginTx, Stage};
+use crate::provider::LoginFailure;
+use crate::sessions::Session;
+
+/// The client id of the account's own logins.
+pub const ACCOUNT_CLIENT_ID: &str = "dan-account";
+/// Where the account lives.
+pub const ACCOUNT_PATH: &str = "/account";
+/// How recent a `substantial` login must be to remove the last passkey.
+pub const FRESH_SECONDS: i64 = 300;
+
+/// What the account page shows.
+#[derive(Debug)]
+pub struct AccountView {
+    /// The citizen.
+    pub citizen: Citizen,
+    /// The session's level.
+    pub acr: String,
+    /// The citizen's passkeys.
+    pub passkeys: Vec<crate::passkeys::PasskeyInfo>,
+    /// The citizen's confirmed authenticator apps.
+    pub apps: Vec<crate::authenticators::StoredAuthenticator>,
+}
+
+impl Provider {
+    /// The built-in client of the account's logins.
+    pub fn account_client(&self) -> Client {
+        let home = format!("{}{ACCOUNT_PATH}", self.settings.issuer);
+        Client {
+            id: ClientId::parse(ACCOUNT_CLIENT_ID).expect("dan-account is a valid client id"),
+            name_mn: "ДАН бүртгэл".to_owned(),
+            name_en: "DAN account".to_owned(),
+            redirect_uris: RedirectUri::parse(&home).into_iter().collect(),
+            post_logout_redirect_uris: Vec::new(),
+            allowed_scopes: vec!["openid".to_owned()],
+            grant_types: vec![GrantType::AuthorizationCode],
+            auth_method: AuthMethod::None,
+            secret_hash: None,
+            subject_type: SubjectType::Public,
+            sector_identifier: None,
+            jwks_uri: None,
+            jwks: None,
+            id_token_signing_alg: None,
+            audiences: Vec::new(),
+            backchannel_logout_uri: None,
+            require_par: false,
+            skip_consent: true,
+            enabled: true,
+            previous_secret: None,
+            revision: 0,
+        }
+    }
+
+    /// Whether a transaction is an account login.
+    pub fn is_account_login(tx: &LoginTx) -> bool {
+        tx.request.client_id == ACCOUNT_CLIENT_ID && tx.request.redirect_uri == ACCOUNT_PATH
+    }
+
+    /// Starts a login to the account in the browser `browser`. With `confirm_for` (the
+    /// session's citizen), the citizen confirms with a passkey (a fresh `substantial` login)
+    /// before removing their last one.
+    pub async fn start_account_login(
+        &self,
+        browser: &str,
+        locale: &str,
+        confirm_for: Option<Uuid>,
+    ) -> Result<LoginTx, LoginFailure> {
+        let request = AuthRequest {
+            client_id: ACCOUNT_CLIENT_ID.to_owned(),
+            redirect_uri: ACCOUNT_PATH.to_owned(),
+            response_mode: ResponseMode::Query,
+            scopes: vec!["openid".to_owned()],
+            state: None,
+            nonce: None,
+            code_challenge: String::new(),
+            prompt: Prompt {
+                login: confirm_for.is_some(),
+                ..Prompt::default()
+            },
+            max_age: None,
+            login_hint: None,
+            acr: confirm_for.map(|_| Method::Passkey { synced: false }.acr().to_owned()),
+            acr_essential: confirm_for.is_some(),
+            ui_locales: Some(locale.to_owned()),
+        };
+        let stage = match confirm_for {
+            Some(citizen_id) => Stage::Passkey {
+                registry_number: None,
+                citizen_id,
+            },
+            None => Stage::Number,
+        };
+        self.logins
+            .start(request, browser, locale, stage)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// The live session a cookie names, for the account pages: the citizen must still be
+    /// allowed in.
+    pub async fn account_session(&self, cookie: &str) -> Result<Option<Session>, LoginFailure> {
+        let Some(session) = self.sessions.find(cookie).await.map_err(unavailable)? else {
+            return Ok(None);
+        };
+        let active = self
+            .citizens
+            .find_by_id(CitizenId(session.citizen_id))
+            .await
+            .map_err(unavailable)?
+            .is_some_and(|c| c.record.status == CitizenStatus::Active);
+        Ok(active.then_some(session))
+    }
+
+    /// What the account page shows for `session`.
+    pub async fn account_view(&self, session: &Session) -> Result<AccountView, LoginFailure> {
+        let citizen = self
+            .citizens
+            .find_by_id(CitizenId(session.citizen_id))
+            .await
+            .map_err(unavailable)?
+            .ok_or(LoginFailure::Expired)?;
+        let passkeys = match &self.passkeys {
+            Some(passkeys) => passkeys
+                .list(session.citizen_id)
+                .await
+                .map_err(unavailable)?,
+            None => Vec::new(),
+        };
+        let apps = self
+            .authenticators
+            .list(session.citizen_id)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .filter(|a| a.confirmed)
+            .collect();
+        Ok(AccountView {
+            citizen,
+            acr: session.acr.clone(),
+            passkeys,
+            apps,
+        })
+    }
+
+    /// Whether the session may remove the citizen's last passkey now.
+    pub fn fresh_enough_to_remove_last(&self, session: &Session) -> bool {
+        let strong =
+            level_rank(&session.acr).unwrap_or(0) >= Method::Passkey { synced: false }.rank();
+        strong && self.clock.now().timestamp() - session.auth_time <= FRESH_SECONDS
+    }
+
+    /// Records a change the citizen made to their own methods (or a refused ceremony).
+    pub async fn note_method_change(
+        &self,
+        citizen_id: Uuid,
+        action: &str,
+        kind: &str,
+        outcome: &str,
+    ) {
+        self.audit
+            .note(
+                NewEvent::new(
+                    EventKind::MethodChanged,
+                    Actor::Citizen(CitizenId(citizen_id)),
+                )
+                .citizen(CitizenId(citizen_id))
+                .detail("action", action)
+                .detail("method", kind)
+                .detail("outcome", outcome),
+            )
+            .await;
+    }
+}

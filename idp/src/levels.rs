@@ -70,12 +70,6 @@ impl Method {
     }
 }
 
-/// The highest level any method of this build reaches (the Digital ID's `high` is not
-/// offered yet).
-pub fn highest_offered() -> usize {
-    Method::Passkey { synced: false }.rank()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +88,5 @@ mod tests {
             ["swk", "user", "mfa"]
         );
         assert!(device.rank() > Method::Totp.rank());
-        assert_eq!(highest_offered(), 1);
     }
 }

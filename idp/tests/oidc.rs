@@ -637,14 +637,19 @@ async fn prompt_none_without_a_session_is_login_required(server: TestServer) {
     assert_eq!(query["error"], "login_required");
 }
 
-async fn an_essential_acr_above_sms_is_unmet_and_a_voluntary_one_gets_low(server: TestServer) {
+async fn an_essential_acr_above_any_method_is_unmet_and_a_voluntary_one_gets_low(
+    server: TestServer,
+) {
     let (client, _) = confidential_client("rp-one", RP);
     server.register(&client).await;
     let (_, challenge) = pkce();
-    let claims_param = r#"{"id_token":{"acr":{"essential":true,"values":["substantial"]}}}"#;
+    // No method reaches high yet (the Digital ID comes later): refused at once. Substantial
+    // needs the citizen's passkey, so it goes to the login (tests/login_methods.rs).
+    let claims_param = r#"{"id_token":{"acr":{"essential":true,"values":["high"]}}}"#;
     let query = authorize_error(&server, &challenge, &[("claims", claims_param)]).await;
     assert_eq!(query["error"], "unmet_authentication_requirements");
-    // acr_values is voluntary (OpenID Connect Core 3.1.2.1): the login goes on, at low.
+    // acr_values is voluntary (OpenID Connect Core 3.1.2.1): a citizen without a passkey
+    // goes on, at low.
     let (secret, code, verifier, _) =
         code_for(&server, "rp-acr", &[("acr_values", "substantial")]).await;
     let (_, tokens) = redeem(&server, "rp-acr", &secret, &code, &verifier).await;
@@ -1043,7 +1048,7 @@ on_both_backends!(
     client_credentials_grants_scopes_and_audience,
     introspection_and_revocation_rfc7662_rfc7009,
     prompt_none_without_a_session_is_login_required,
-    an_essential_acr_above_sms_is_unmet_and_a_voluntary_one_gets_low,
+    an_essential_acr_above_any_method_is_unmet_and_a_voluntary_one_gets_low,
     sso_serves_a_second_client_without_another_code,
     pairwise_subjects_differ_by_sector_and_public_ones_do_not,
     an_id_token_hint_for_another_citizen_is_not_served_by_the_session_oidc_3_1_2_1,

@@ -68,7 +68,7 @@ pub fn discovery_document(provider: &Provider) -> Value {
         ],
         "claims_parameter_supported": true,
         "claim_types_supported": ["normal"],
-        "acr_values_supported": &LEVELS[..1],
+        "acr_values_supported": &LEVELS[..=provider.highest_level()],
         "prompt_values_supported": ["none", "login", "consent"],
         "ui_locales_supported": ["mn", "en"],
         "request_parameter_supported": false,

@@ -105,6 +105,16 @@ impl Provider {
         })
     }
 
+    /// The rank of the highest level this deployment offers: `substantial` with passkeys,
+    /// else `low` (the Digital ID's `high` comes with its own issue).
+    pub fn highest_level(&self) -> usize {
+        if self.passkeys.is_some() {
+            Method::Passkey { synced: false }.rank()
+        } else {
+            Method::Sms.rank()
+        }
+    }
+
     /// How many passkeys `citizen_id` has (none when passkeys are not configured).
     pub(super) async fn passkey_count(&self, citizen_id: Uuid) -> Result<usize, LoginFailure> {
         match &self.passkeys {

@@ -342,12 +342,12 @@ impl Provider {
         };
         let now = self.clock.now().timestamp();
         let required = methods::required_rank(&request);
-        if request.acr_essential && required > crate::levels::highest_offered() {
+        if request.acr_essential && required > self.highest_level() {
             return Ok(Step::Respond(self.request_error(
                 &request,
                 OAuthError::new(
                     ErrorCode::UnmetAuthenticationRequirements,
-                    "the level of assurance asked for needs a method DAN does not offer yet",
+                    "the level of assurance asked for needs a method DAN does not offer",
                 ),
             )));
         }

@@ -158,16 +158,20 @@ impl TestServer {
 }
 
 /// Declares each named `async fn(TestServer)` as a test on the embedded default and on
-/// PostgreSQL + Redis, in modules `embedded` and `postgres_redis`.
+/// PostgreSQL + Redis, in modules `embedded` and `postgres_redis`; `settings = …;` first
+/// passes extra `IDP_*` settings to both.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(settings = &[]; $($name),*);
+    };
+    (settings = $settings:expr; $($name:ident),* $(,)?) => {
         mod embedded {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let server = $crate::support::server::TestServer::start(
-                        $crate::support::server::Backends::Embedded, &[]).await.unwrap();
+                        $crate::support::server::Backends::Embedded, $settings).await.unwrap();
                     super::$name(server).await;
                 }
             )*
@@ -177,7 +181,7 @@ macro_rules! on_both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let Some(server) = $crate::support::server::TestServer::start(
-                        $crate::support::server::Backends::PostgresRedis, &[]).await else { return };
+                        $crate::support::server::Backends::PostgresRedis, $settings).await else { return };
                     super::$name(server).await;
                 }
             )*

@@ -482,12 +482,7 @@ impl Passkeys {
             .finish_passkey_registration(&response, &state)
             .map_err(|e| refused(&e))?;
         let credential_id = credential_id_text(passkey.cred_id().as_slice());
-        if self
-            .store
-            .by_credential_id(&credential_id)
-            .await?
-            .is_some()
-        {
+        if self.store.by_credential_id(&credential_id).await?.is_some() {
             return Err(Refusal::Duplicate.into());
         }
         let internals = Credential::from(passkey.clone());

@@ -23,9 +23,7 @@ use idp::clock::ManualClock;
 use idp::database::Database;
 use idp::database::passkeys::entity;
 use idp::ephemeral::{EphemeralStore, Key, MemoryStore};
-use idp::passkeys::{
-    PasskeyError, PasskeyInfo, PasskeyStore, Passkeys, Refusal, StoredPasskey,
-};
+use idp::passkeys::{PasskeyError, PasskeyInfo, PasskeyStore, Passkeys, Refusal, StoredPasskey};
 use sea_orm::{EntityTrait, QueryOrder};
 use uuid::Uuid;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -49,7 +47,10 @@ struct Fixture {
 
 fn fixture(db: Database) -> Fixture {
     let clock = Arc::new(ManualClock::new(
-        chrono::Utc.timestamp_opt(1_800_000_000, 0).single().unwrap(),
+        chrono::Utc
+            .timestamp_opt(1_800_000_000, 0)
+            .single()
+            .unwrap(),
     ));
     let ephemeral = Arc::new(MemoryStore::new(1000, clock.clone()));
     let passkeys = Passkeys::new(
@@ -244,8 +245,7 @@ async fn a_passkey_registers_and_logs_in_after_the_registry_number_and_without_i
     let options = f.passkeys.start_login(&key, None).await.unwrap();
     assert_eq!(options["mediation"], "conditional");
     assert_eq!(
-        options["publicKey"]["userVerification"],
-        "required",
+        options["publicKey"]["userVerification"], "required",
         "{options}"
     );
     let options: RequestChallengeResponse = serde_json::from_value(options).unwrap();
@@ -547,7 +547,11 @@ async fn replays_and_counters_going_backwards_are_refused(db: Database) {
         .unwrap()
         .unwrap();
     f.ephemeral
-        .put(&Key::new("webauthn", copy.clone()), &state, Duration::from_secs(60))
+        .put(
+            &Key::new("webauthn", copy.clone()),
+            &state,
+            Duration::from_secs(60),
+        )
         .await
         .unwrap();
     let assertion = json(&phone.do_authentication(origin(), options).unwrap());
@@ -669,7 +673,11 @@ async fn a_credential_is_registered_once(db: Database) {
         .unwrap()
         .unwrap();
     f.ephemeral
-        .put(&Key::new("webauthn", copy.clone()), &state, Duration::from_secs(60))
+        .put(
+            &Key::new("webauthn", copy.clone()),
+            &state,
+            Duration::from_secs(60),
+        )
         .await
         .unwrap();
     let response = json(&phone.do_registration(origin(), options).unwrap());
@@ -805,10 +813,7 @@ impl PasskeyStore for NoStore {
     async fn insert(&self, _: &StoredPasskey) -> Result<bool, idp::database::StorageError> {
         unreachable!()
     }
-    async fn of_citizen(
-        &self,
-        _: Uuid,
-    ) -> Result<Vec<StoredPasskey>, idp::database::StorageError> {
+    async fn of_citizen(&self, _: Uuid) -> Result<Vec<StoredPasskey>, idp::database::StorageError> {
         unreachable!()
     }
     async fn by_credential_id(

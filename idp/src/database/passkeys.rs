@@ -135,9 +135,15 @@ impl PasskeyStore for SqlPasskeyStore {
         // One conditional statement: of two logins finishing at once with counters read
         // equal, one updates the row.
         let result = row::Entity::update_many()
-            .col_expr(row::Column::Credential, Expr::value(used.credential.clone()))
+            .col_expr(
+                row::Column::Credential,
+                Expr::value(used.credential.clone()),
+            )
             .col_expr(row::Column::Counter, Expr::value(used.counter))
-            .col_expr(row::Column::BackupEligible, Expr::value(used.backup_eligible))
+            .col_expr(
+                row::Column::BackupEligible,
+                Expr::value(used.backup_eligible),
+            )
             .col_expr(row::Column::BackedUp, Expr::value(used.backed_up))
             .col_expr(row::Column::LastUsedAt, Expr::value(used.at))
             .filter(row::Column::Id.eq(id.to_string()))

@@ -35,9 +35,18 @@
 //! - **Backup flags are kept** in their own columns: `backup_eligible` is a synced
 //!   (software-held) key, reported as `amr` `swk`; otherwise the key is device-bound, `hwk`.
 //!
-//! The JSON the browser exchanges is webauthn-rs's: binary fields (challenge, user id,
-//! credential ids, client data, attestation object, authenticator data, signature, user
-//! handle) are base64url strings without padding.
+//! The JSON the browser exchanges is webauthn-rs's: binary fields are base64url strings
+//! without padding. The page turns the options' `publicKey.challenge`, `publicKey.user.id`
+//! and each `excludeCredentials[].id` / `allowCredentials[].id` into `ArrayBuffer`s
+//! (`PublicKeyCredential.parseCreationOptionsFromJSON` / `parseRequestOptionsFromJSON` do it
+//! where the browser has them), passes `mediation` beside `publicKey` when present, and sends
+//! back `credential.toJSON()` (or the same by hand: `id`, `type`, `rawId` and, in `response`,
+//! `clientDataJSON` with `attestationObject`, or with `authenticatorData`, `signature` and
+//! `userHandle`, each base64url).
+//!
+//! Nothing here logs a challenge, a credential or a response: refusals are logged by reason
+//! only. webauthn-rs itself logs ceremony state at `trace` level, so its crates must stay
+//! below `trace` in production log filters.
 
 use std::sync::Arc;
 use std::time::Duration;

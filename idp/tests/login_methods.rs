@@ -534,7 +534,7 @@ async fn an_authenticator_app_is_enrolled_and_logs_in_once_per_code(server: Test
     // The same code again, in another login: refused as used.
     let (_, _, replayed, _) = log_in_with_app(code).await;
     assert_eq!(replayed.status, 422);
-    assert!(replayed.body.contains("used already"), "{}", replayed.body);
+    assert!(replayed.body.contains("аль хэдийн ашигласан"), "{}", replayed.body);
     let reasons: Vec<Value> = events(&server)
         .await
         .iter()
@@ -740,7 +740,7 @@ async fn discovery_lists_the_levels_passkeys_reach(server: TestServer) {
 }
 
 on_both_backends!(
-    settings = SETTINGS;
+    settings = super::SETTINGS;
     discovery_lists_the_levels_passkeys_reach,
     a_passkey_added_on_the_account_logs_in_with_and_without_the_registry_number,
     a_low_session_is_stepped_up_with_a_passkey_and_keeps_its_sid,

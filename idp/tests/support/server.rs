@@ -159,7 +159,8 @@ impl TestServer {
 
 /// Declares each named `async fn(TestServer)` as a test on the embedded default and on
 /// PostgreSQL + Redis, in modules `embedded` and `postgres_redis`; `settings = …;` first
-/// passes extra `IDP_*` settings to both.
+/// passes extra `IDP_*` settings to both (named from inside the generated modules:
+/// `super::NAME`).
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {

@@ -102,10 +102,49 @@ pub(super) fn every_page() -> Vec<(String, Page)> {
             passkey(&f, &act, &act, &csrf, &evil("opts"), &all[1..], None),
         ));
         pages.push((
-            format!("passkey-err-{l}"),
+            format!("passkey-refused-{l}"),
             passkey(&f, &act, &act, &csrf, &evil("opts"), &[], Some(&err)),
         ));
         pages.push((format!("unmet-{l}"), unmet(&f, &act, &csrf, &act)));
+        let row = MethodRow {
+            id: evil("rid"),
+            name: evil("rname"),
+            added: evil("radded"),
+            last_used: Some(evil("rused")),
+        };
+        let rows = [row];
+        let account_page = |error: Option<(&'static str, &'static str)>| AccountPage {
+            locale,
+            csrf: "csrf-token",
+            name: "Бат Болд",
+            phone: Some("+976 ••••12 34"),
+            passkeys: &rows,
+            apps: &rows,
+            create_options: Some("{\"publicKey\":{}}"),
+            notice: Some("notice"),
+            error,
+            typed: "typed",
+        };
+        pages.push((format!("account-{l}"), account(&account_page(None))));
+        pages.push((
+            format!("account-err-{l}"),
+            account(&account_page(Some((APP_NAME_ID, "bad name")))),
+        ));
+        pages.push((
+            format!("enroll-{l}"),
+            app_enrollment(locale, &csrf, &evil("eid"), &evil("secret"), None, None),
+        ));
+        pages.push((
+            format!("enroll-err-{l}"),
+            app_enrollment(
+                locale,
+                &csrf,
+                &evil("eid"),
+                &evil("secret"),
+                Some("data:image/svg+xml;base64,AAAA"),
+                Some(&err),
+            ),
+        ));
         let scopes = [
             ScopeItem::Profile,
             ScopeItem::Phone,

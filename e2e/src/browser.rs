@@ -242,3 +242,73 @@ pub async fn wait_for_path(browser: &Client, path: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A WebDriver extension command of W3C WebAuthn (section 11, "WebDriver Extension
+/// Capability"), which fantoccini has no method for: `POST` or `GET` `path` under the session.
+#[derive(Debug)]
+struct WebAuthnCommand {
+    path: String,
+    body: Option<Value>,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for WebAuthnCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        match &self.body {
+            Some(body) => (http::Method::POST, Some(body.to_string())),
+            None => (http::Method::GET, None),
+        }
+    }
+}
+
+/// Adds a virtual authenticator to `browser` (W3C WebAuthn 11.3): a platform authenticator
+/// (CTAP 2.1, internal transport) that keeps discoverable credentials and verifies the user
+/// (as a fingerprint would) every time. Returns its id.
+pub async fn add_virtual_authenticator(browser: &Client) -> String {
+    let answer = browser
+        .issue_cmd(WebAuthnCommand {
+            path: "webauthn/authenticator".to_owned(),
+            body: Some(json!({
+                "protocol": "ctap2_1",
+                "transport": "internal",
+                "hasResidentKey": true,
+                "hasUserVerification": true,
+                "isUserConsenting": true,
+                "isUserVerified": true,
+            })),
+        })
+        .await
+        .expect("chromedriver adds a virtual authenticator");
+    answer
+        .as_str()
+        .or_else(|| answer["value"].as_str())
+        .expect("an authenticator id")
+        .to_owned()
+}
+
+/// The credentials a virtual authenticator holds (W3C WebAuthn 11.7).
+pub async fn virtual_credentials(browser: &Client, authenticator: &str) -> Vec<Value> {
+    let answer = browser
+        .issue_cmd(WebAuthnCommand {
+            path: format!("webauthn/authenticator/{authenticator}/credentials"),
+            body: None,
+        })
+        .await
+        .expect("chromedriver lists the credentials");
+    answer
+        .as_array()
+        .or_else(|| answer["value"].as_array())
+        .cloned()
+        .unwrap_or_default()
+}

@@ -133,6 +133,17 @@ impl Deployment {
         Some(deployment)
     }
 
+    /// The issuer at `http://localhost:<port>` instead of `127.0.0.1`, with passkeys for the
+    /// relying party `localhost`: browsers run WebAuthn only on a domain (never an IP address)
+    /// in a secure context, and `http://localhost` is one.
+    pub fn on_localhost(mut self) -> Self {
+        self.issuer = format!("http://localhost:{}", self.issuer_port);
+        self.env.retain(|(name, _)| name != "IDP_ISSUER");
+        self.env
+            .push(("IDP_ISSUER".to_owned(), self.issuer.clone()));
+        self
+    }
+
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(binary("idp"));
         command.args(args).current_dir(self.dir.path());

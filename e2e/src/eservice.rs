@@ -24,6 +24,16 @@ impl Eservice {
     /// Registers `client_id` with `dan` (scopes openid and profile, `client_secret_basic`)
     /// and starts the e-service for it.
     pub async fn start(dan: &Deployment, client_id: &str, name: &str) -> Self {
+        Self::start_with(dan, client_id, name, &[]).await
+    }
+
+    /// [`Eservice::start`] with extra settings of the example (`ESERVICE_ACR`, say).
+    pub async fn start_with(
+        dan: &Deployment,
+        client_id: &str,
+        name: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let [callback, logged_out, backchannel] = Self::uris(port);
         let secret = dan
@@ -47,7 +57,7 @@ impl Eservice {
             ])
             .await
             .expect("client_secret_basic clients get a secret");
-        Self::launch(dan, port, client_id, &secret, name).await
+        Self::launch(dan, port, client_id, &secret, name, extra_env).await
     }
 
     /// The callback, post-logout and back-channel logout URIs of an e-service on `port`.
@@ -61,13 +71,14 @@ impl Eservice {
     }
 
     /// Starts the e-service on `port` for a client registered already (with [`Eservice::uris`]
-    /// of that port) whose secret is `secret`.
+    /// of that port) whose secret is `secret`, with `extra_env` settings.
     pub async fn launch(
         dan: &Deployment,
         port: u16,
         client_id: &str,
         secret: &str,
         name: &str,
+        extra_env: &[(&str, &str)],
     ) -> Self {
         let url = format!("http://127.0.0.1:{port}");
         let mut command = Command::new(binary("examples/eservice"));
@@ -76,7 +87,8 @@ impl Eservice {
             .env("ESERVICE_LISTEN", format!("127.0.0.1:{port}"))
             .env("ESERVICE_CLIENT_ID", client_id)
             .env("ESERVICE_CLIENT_SECRET", secret)
-            .env("ESERVICE_NAME", name);
+            .env("ESERVICE_NAME", name)
+            .envs(extra_env.iter().copied());
         let log = dan.dir().join(format!("eservice-{client_id}.log"));
         let mut process = Process::spawn("eservice", command, &log);
         process.wait_until_answering(&format!("{url}/")).await;

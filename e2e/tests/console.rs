@@ -115,6 +115,7 @@ async fn an_eservice_registered_in_the_console_logs_a_citizen_in_and_the_dashboa
         "land-registry",
         &secret,
         "Газрын бүртгэл",
+        &[],
     )
     .await;
     log_in_at(&browser, &mut witness, &dan, &service).await;

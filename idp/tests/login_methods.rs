@@ -534,7 +534,11 @@ async fn an_authenticator_app_is_enrolled_and_logs_in_once_per_code(server: Test
     // The same code again, in another login: refused as used.
     let (_, _, replayed, _) = log_in_with_app(code).await;
     assert_eq!(replayed.status, 422);
-    assert!(replayed.body.contains("аль хэдийн ашигласан"), "{}", replayed.body);
+    assert!(
+        replayed.body.contains("аль хэдийн ашигласан"),
+        "{}",
+        replayed.body
+    );
     let reasons: Vec<Value> = events(&server)
         .await
         .iter()

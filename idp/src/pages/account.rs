@@ -50,12 +50,9 @@ struct AccountTexts {
     title: &'static str,
     hello: &'static str,
     methods: &'static str,
-    method: &'static str,
-    name: &'static str,
     level: &'static str,
     added: &'static str,
     last_used: &'static str,
-    actions: &'static str,
     never: &'static str,
     sms: &'static str,
     sms_note: &'static str,
@@ -92,12 +89,9 @@ const MN: AccountTexts = AccountTexts {
     title: "Миний ДАН бүртгэл",
     hello: "Та нэвтэрсэн байна:",
     methods: "Нэвтрэх аргууд",
-    method: "Арга",
-    name: "Нэр",
     level: "Түвшин",
     added: "Нэмсэн",
     last_used: "Сүүлд ашигласан",
-    actions: "Үйлдэл",
     never: "—",
     sms: "SMS код",
     sms_note: "Улсын бүртгэлд бүртгэлтэй утас. Өөрчлөхдөө иргэний бүртгэлд хандана уу.",
@@ -134,12 +128,9 @@ const EN: AccountTexts = AccountTexts {
     title: "My DAN account",
     hello: "You are logged in as",
     methods: "Ways to log in",
-    method: "Method",
-    name: "Name",
     level: "Level",
     added: "Added",
     last_used: "Last used",
-    actions: "Actions",
     never: "—",
     sms: "SMS code",
     sms_note: "The phone in the civil registry. To change it, contact the civil registry.",
@@ -205,19 +196,23 @@ fn rows(
         let base = format!("/account/methods/{kind}/{}", row.id);
         let rename_id = format!("rename-{kind}-{}", row.id);
         html.push_str(&format!(
-            "<tr>\n<td>{label}</td>\n<td>{name}</td>\n<td>{level}</td>\n<td>{added}</td>\n\
-             <td>{used}</td>\n<td>\n<form method=\"post\" action=\"{rename}\" class=\"inline\">\n{csrf}\
-             <label class=\"vh\" for=\"{rid}\">{new_name}</label>\n\
+            "<li class=\"method\">\n<h3>{name}</h3>\n<p>{label} · {level_label}: {level} · \
+             {added_label}: {added} · {used_label}: {used}</p>\n\
+             <form method=\"post\" action=\"{rename}\" class=\"inline\">\n{csrf}\
+             <label for=\"{rid}\">{new_name}</label>\n\
              <input class=\"input\" id=\"{rid}\" name=\"name\" type=\"text\" value=\"{name}\" \
              maxlength=\"64\" autocomplete=\"off\">\n\
              <button type=\"submit\" class=\"btn secondary\">{rename_label}</button>\n</form>\n\
              <form method=\"post\" action=\"{remove}\" class=\"inline\">\n{csrf}\
              <button type=\"submit\" class=\"btn secondary\" aria-label=\"{remove_aria}\">{remove_label}</button>\n\
-             </form>\n</td>\n</tr>\n",
+             </form>\n</li>\n",
             label = escape(label),
             name = escape(&row.name),
+            level_label = escape(t.level),
             level = escape(level),
+            added_label = escape(t.added),
             added = escape(&row.added),
+            used_label = escape(t.last_used),
             used = escape(row.last_used.as_deref().unwrap_or(t.never)),
             rename = url_attr(&format!("{base}/rename")),
             remove = url_attr(&format!("{base}/remove")),
@@ -250,26 +245,16 @@ pub fn account(page: &AccountPage<'_>) -> Page {
         main.push_str(&form::notice(text));
     }
     main.push_str(&format!(
-        "<h2>{}</h2>\n<div class=\"scroll\">\n<table>\n<thead><tr><th scope=\"col\">{}</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
-        escape(t.methods),
-        escape(t.method),
-        escape(t.name),
-        escape(t.level),
-        escape(t.added),
-        escape(t.last_used),
-        escape(t.actions),
+        "<h2>{}</h2>\n<ul class=\"methods-list\">\n",
+        escape(t.methods)
     ));
     if let Some(phone) = page.phone {
         main.push_str(&format!(
-            "<tr>\n<td>{}</td>\n<td class=\"nowrap\">{}</td>\n<td>{}</td>\n<td>{}</td>\n\
-             <td>{}</td>\n<td>{}</td>\n</tr>\n",
+            "<li class=\"method\">\n<h3>{}</h3>\n<p>{} · {}: {}</p>\n<p class=\"hint\">{}</p>\n</li>\n",
             escape(t.sms),
             escape(phone),
+            escape(t.level),
             escape(t.low),
-            escape(t.never),
-            escape(t.never),
             escape(t.sms_note),
         ));
     }
@@ -282,7 +267,7 @@ pub fn account(page: &AccountPage<'_>) -> Page {
         page.csrf,
     ));
     main.push_str(&rows(t, "app", t.app, t.low, page.apps, page.csrf));
-    main.push_str("</tbody>\n</table>\n</div>\n");
+    main.push_str("</ul>\n");
 
     main.push_str(&format!(
         "<h2>{}</h2>\n<p>{}</p>\n",

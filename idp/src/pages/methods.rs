@@ -147,7 +147,7 @@ pub fn choose(frame: &Frame<'_>, action: &str, csrf: &str, offered: &[MethodOpti
             MethodOption::Sms => (t.sms, t.sms_hint),
         };
         main.push_str(&format!(
-            "<li><button type=\"submit\" class=\"btn secondary method\" name=\"method\" \
+            "<li><button type=\"submit\" class=\"btn secondary pick\" name=\"method\" \
              value=\"{}\">{}<span class=\"hint\">{}</span></button></li>\n",
             option.value(),
             escape(label),

@@ -5,7 +5,7 @@
 
 use super::form::{self, Field};
 use super::layout::{Banner, Layout, PASSKEY_JS};
-use super::methods::webauthn_form;
+use super::methods::WebAuthnForm;
 use super::{Locale, Page, escape, url_attr};
 
 /// One of the citizen's methods, as listed.
@@ -295,16 +295,18 @@ pub fn account(page: &AccountPage<'_>) -> Page {
                 attrs: "maxlength=\"64\" autocomplete=\"off\"",
             }
             .render(locale);
-            main.push_str(&webauthn_form(
-                locale,
-                "create",
-                "/account/passkeys",
-                page.csrf,
-                options,
-                false,
-                &field,
-                t.passkey_create,
-            ));
+            main.push_str(
+                &WebAuthnForm {
+                    kind: "create",
+                    action: "/account/passkeys",
+                    csrf: page.csrf,
+                    options,
+                    conditional: false,
+                    fields: &field,
+                    button: t.passkey_create,
+                }
+                .render(locale),
+            );
         }
         None => main.push_str(&format!("<p>{}</p>\n", escape(t.no_passkeys))),
     }

@@ -222,40 +222,52 @@ pub fn app_code(
     layout.into_page(if error.is_some() { 422 } else { 200 })
 }
 
-/// A form that runs a WebAuthn ceremony (`kind` is `get` or `create`) with `options` (the
-/// server's JSON) and posts the answer as `credential`, with `fields` (already HTML) before
-/// its button.
-pub(super) fn webauthn_form(
-    locale: Locale,
-    kind: &'static str,
-    action: &str,
-    csrf: &str,
-    options: &str,
-    conditional: bool,
-    fields: &str,
-    button: &str,
-) -> String {
-    let t = texts(locale);
-    format!(
-        "<form method=\"post\" action=\"{action}\" data-webauthn=\"{kind}\" data-options=\"{options}\"\
-         {conditional} data-failed=\"{failed}\" data-unsupported=\"{unsupported}\">\n{csrf}\
-         <input type=\"hidden\" name=\"credential\" value=\"\">\n{fields}\
-         <p class=\"field-error\" data-webauthn-status role=\"alert\" hidden></p>\n\
-         <button type=\"submit\" class=\"btn\" data-webauthn-show hidden>{button}</button>\n\
-         <noscript><p>{needs_js}</p></noscript>\n</form>\n",
-        action = url_attr(action),
-        options = escape(options),
-        conditional = if conditional {
-            " data-conditional=\"1\""
-        } else {
-            ""
-        },
-        failed = escape(t.passkey_failed),
-        unsupported = escape(t.passkey_unsupported),
-        csrf = form::hidden("csrf", csrf),
-        button = escape(button),
-        needs_js = escape(t.passkey_needs_js),
-    )
+/// A form that runs a WebAuthn ceremony with the server's options and posts the answer as
+/// `credential`.
+pub(super) struct WebAuthnForm<'a> {
+    /// `get` (log in) or `create` (add a passkey).
+    pub kind: &'static str,
+    /// Where the answer is posted.
+    pub action: &'a str,
+    /// The form's CSRF token.
+    pub csrf: &'a str,
+    /// The server's options (JSON).
+    pub options: &'a str,
+    /// Whether the browser's passkey autofill is asked for on load (conditional UI).
+    pub conditional: bool,
+    /// Fields (already HTML) before the button.
+    pub fields: &'a str,
+    /// The button's label.
+    pub button: &'a str,
+}
+
+impl WebAuthnForm<'_> {
+    /// The form as HTML, in `locale`.
+    pub(super) fn render(&self, locale: Locale) -> String {
+        let t = texts(locale);
+        format!(
+            "<form method=\"post\" action=\"{action}\" data-webauthn=\"{kind}\" data-options=\"{options}\"\
+             {conditional} data-failed=\"{failed}\" data-unsupported=\"{unsupported}\">\n{csrf}\
+             <input type=\"hidden\" name=\"credential\" value=\"\">\n{fields}\
+             <p class=\"field-error\" data-webauthn-status role=\"alert\" hidden></p>\n\
+             <button type=\"submit\" class=\"btn\" data-webauthn-show hidden>{button}</button>\n\
+             <noscript><p>{needs_js}</p></noscript>\n</form>\n",
+            action = url_attr(self.action),
+            kind = self.kind,
+            options = escape(self.options),
+            conditional = if self.conditional {
+                " data-conditional=\"1\""
+            } else {
+                ""
+            },
+            failed = escape(t.passkey_failed),
+            unsupported = escape(t.passkey_unsupported),
+            csrf = form::hidden("csrf", self.csrf),
+            fields = self.fields,
+            button = escape(self.button),
+            needs_js = escape(t.passkey_needs_js),
+        )
+    }
 }
 
 /// The usernameless passkey login the registry-number page offers: a button (with
@@ -263,19 +275,16 @@ pub(super) fn webauthn_form(
 /// browser offers conditional UI.
 pub(super) fn passkey_any(locale: Locale, action: &str, csrf: &str, options: &str) -> String {
     let t = texts(locale);
-    format!(
-        "<div class=\"or\" data-webauthn-show hidden></div>\n{}",
-        webauthn_form(
-            locale,
-            "get",
-            action,
-            csrf,
-            options,
-            true,
-            "",
-            t.passkey_any
-        )
-    )
+    WebAuthnForm {
+        kind: "get",
+        action,
+        csrf,
+        options,
+        conditional: true,
+        fields: "",
+        button: t.passkey_any,
+    }
+    .render(locale)
 }
 
 /// "Log in with your passkey": the prompt for a known citizen (after the registry number, or
@@ -304,16 +313,18 @@ pub fn passkey(
         escape(t.passkey_heading),
         escape(t.passkey_intro)
     ));
-    main.push_str(&webauthn_form(
-        locale,
-        "get",
-        action,
-        csrf,
-        options,
-        false,
-        "",
-        t.passkey_button,
-    ));
+    main.push_str(
+        &WebAuthnForm {
+            kind: "get",
+            action,
+            csrf,
+            options,
+            conditional: false,
+            fields: "",
+            button: t.passkey_button,
+        }
+        .render(locale),
+    );
     main.push_str(&other_ways(locale, method_action, csrf, others));
     let mut layout = Layout::framed(frame, t.passkey_heading, main);
     layout.has_error = error.is_some();

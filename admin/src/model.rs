@@ -323,12 +323,13 @@ pub struct CitizenView {
 pub struct MethodView {
     /// Its id, for removal (absent for what the civil registry holds).
     pub id: Option<String>,
-    /// `sms` (a code to the registry's phone number) or `totp` (an authenticator app);
-    /// passkeys and Digital ID devices join as they are built.
+    /// `sms` (a code to the registry's phone number), `totp` (an authenticator app) or
+    /// `passkey`; Digital ID devices join when they are built.
     pub kind: String,
     /// The level of assurance it gives: `low`, `substantial` or `high`.
     pub level: String,
-    /// What identifies it: the phone number masked, or the citizen's name for an app.
+    /// What identifies it: the phone number masked, or the citizen's name for an app or a
+    /// passkey.
     pub label: String,
     /// Where it comes from: `civil_registry` (changed there, not here) or `citizen`.
     pub source: String,

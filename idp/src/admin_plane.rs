@@ -79,7 +79,11 @@ fn store_failure(error: crate::ephemeral::StoreError) -> AdminFailure {
 }
 
 /// A citizen as administrators see them, with every way they can log in.
-fn citizen_view(citizen: &Citizen, apps: &[StoredAuthenticator]) -> CitizenView {
+fn citizen_view(
+    citizen: &Citizen,
+    apps: &[StoredAuthenticator],
+    passkeys: &[crate::passkeys::PasskeyInfo],
+) -> CitizenView {
     let record = &citizen.record;
     // Codes go to the registry's first number; the others are held but not used.
     let sms = record.phone_numbers.first().map(|phone| MethodView {
@@ -98,6 +102,16 @@ fn citizen_view(citizen: &Citizen, apps: &[StoredAuthenticator]) -> CitizenView 
         source: "citizen".to_owned(),
         removable: true,
     });
+    let passkeys = passkeys.iter().map(|passkey| MethodView {
+        id: Some(passkey.id.to_string()),
+        kind: "passkey".to_owned(),
+        level: crate::levels::Method::Passkey { synced: false }
+            .acr()
+            .to_owned(),
+        label: passkey.name.clone(),
+        source: "citizen".to_owned(),
+        removable: true,
+    });
     CitizenView {
         citizen_id: citizen.id.0.to_string(),
         registry_number: record.registry_number.as_str().to_owned(),
@@ -106,7 +120,7 @@ fn citizen_view(citizen: &Citizen, apps: &[StoredAuthenticator]) -> CitizenView 
         birth_date: record.birth_date.to_string(),
         status: record.status.as_str().to_owned(),
         phone: record.phone_numbers.first().map(|p| mask_phone(p.as_str())),
-        methods: sms.into_iter().chain(apps).collect(),
+        methods: sms.into_iter().chain(passkeys).chain(apps).collect(),
     }
 }
 
@@ -136,6 +150,18 @@ fn authenticator_failure(error: AuthenticatorError) -> AdminFailure {
         }
         other => {
             tracing::error!(%other, "authenticators unavailable");
+            AdminFailure::Unavailable
+        }
+    }
+}
+
+fn passkey_failure(error: crate::passkeys::PasskeyError) -> AdminFailure {
+    match error {
+        crate::passkeys::PasskeyError::NotFound => {
+            AdminFailure::NotFound("no such authentication method of this citizen".to_owned())
+        }
+        other => {
+            tracing::error!(%other, "passkeys unavailable");
             AdminFailure::Unavailable
         }
     }
@@ -330,7 +356,7 @@ fn changed_meanwhile() -> AdminFailure {
 }
 
 impl AdminPlane {
-    /// The view of a citizen, with their authenticator apps.
+    /// The view of a citizen, with their passkeys and authenticator apps.
     async fn view_of(&self, citizen: &Citizen) -> Result<CitizenView, AdminFailure> {
         let apps = self
             .provider
@@ -338,7 +364,11 @@ impl AdminPlane {
             .list(citizen.id.0)
             .await
             .map_err(authenticator_failure)?;
-        Ok(citizen_view(citizen, &apps))
+        let passkeys = match &self.provider.passkeys {
+            Some(passkeys) => passkeys.list(citizen.id.0).await.map_err(passkey_failure)?,
+            None => Vec::new(),
+        };
+        Ok(citizen_view(citizen, &apps, &passkeys))
     }
 
     async fn end_sessions(&self, citizen: CitizenId) -> Result<(), AdminFailure> {
@@ -871,11 +901,22 @@ impl AdminBackend for AdminPlane {
     ) -> Result<CitizenView, AdminFailure> {
         check_reason(reason)?;
         let citizen = self.citizen(citizen_id).await?;
-        self.provider
-            .authenticators
-            .remove(citizen.id.0, method_id)
-            .await
-            .map_err(authenticator_failure)?;
+        // Passkeys have UUIDs; authenticator apps do not.
+        let passkey = uuid::Uuid::parse_str(method_id)
+            .ok()
+            .zip(self.provider.passkeys.as_ref());
+        match passkey {
+            Some((id, passkeys)) => passkeys
+                .remove(citizen.id.0, id)
+                .await
+                .map_err(passkey_failure)?,
+            None => self
+                .provider
+                .authenticators
+                .remove(citizen.id.0, method_id)
+                .await
+                .map_err(authenticator_failure)?,
+        }
         self.audit
             .note(
                 citizen_event(actor, citizen.id, "citizen.remove_method", reason)

@@ -728,6 +728,67 @@ async fn the_last_passkey_goes_only_after_a_fresh_passkey_login(server: TestServ
     );
 }
 
+async fn a_security_admin_sees_and_removes_a_citizens_passkey(server: TestServer) {
+    let citizen = citizen_id(&server).await;
+    let mut phone = device();
+    let home = Browser::new();
+    account_login(&server, &home).await;
+    add_passkey(&server, &home, &mut phone).await;
+    let admins = &server.admin.admins;
+    admins
+        .create("dorj", idp::admins::Role::SecurityAdmin, None)
+        .await
+        .unwrap();
+    let (token, _) = admins
+        .issue_token("dorj", "test", std::time::Duration::from_secs(600))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let found: Value = http
+        .post(format!("{}/api/v1/citizens/lookup", server.admin_base))
+        .bearer_auth(token.expose())
+        .json(&serde_json::json!({"registry_number": CITIZEN.0, "reason": "ticket 9"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let passkey = found["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "passkey")
+        .cloned()
+        .unwrap_or_else(|| panic!("the passkey is listed: {found}"));
+    assert_eq!(passkey["level"], "substantial");
+    assert_eq!(passkey["label"], "My phone");
+    assert_eq!(passkey["removable"], true);
+    let removed = http
+        .post(format!(
+            "{}/api/v1/citizens/{citizen}/methods/{}/remove",
+            server.admin_base,
+            passkey["id"].as_str().unwrap()
+        ))
+        .bearer_auth(token.expose())
+        .json(&serde_json::json!({"reason": "device lost, ticket 9"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 200);
+    let after: Value = removed.json().await.unwrap();
+    assert!(
+        !after["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["kind"] == "passkey"),
+        "{after}"
+    );
+    let passkeys = server.provider.passkeys.as_ref().unwrap();
+    assert!(passkeys.list(citizen).await.unwrap().is_empty());
+}
+
 async fn discovery_lists_the_levels_passkeys_reach(server: TestServer) {
     let doc: Value = support::server::http()
         .get(server.url("/.well-known/openid-configuration"))
@@ -746,6 +807,7 @@ async fn discovery_lists_the_levels_passkeys_reach(server: TestServer) {
 on_both_backends!(
     settings = super::SETTINGS;
     discovery_lists_the_levels_passkeys_reach,
+    a_security_admin_sees_and_removes_a_citizens_passkey,
     a_passkey_added_on_the_account_logs_in_with_and_without_the_registry_number,
     a_low_session_is_stepped_up_with_a_passkey_and_keeps_its_sid,
     an_essential_level_without_a_passkey_is_unmet,

@@ -368,6 +368,63 @@ async fn a_low_session_is_stepped_up_with_a_passkey_and_keeps_its_sid(server: Te
     );
 }
 
+async fn prompt_login_and_max_age_ask_again_at_the_level_asked(server: TestServer) {
+    let (client, secret) = confidential_client("rp-one", RP);
+    server.register(&client).await;
+    let citizen = citizen_id(&server).await;
+    let mut phone = device();
+    let browser = Browser::new();
+    account_login(&server, &browser).await;
+    let raw_id = add_passkey(&server, &browser, &mut phone).await;
+    let (verifier, challenge) = pkce();
+    let start = browser
+        .get(&authorize_url(&server, "rp-one", RP, &challenge, &[]))
+        .await;
+    let location = through_consent(&server, &browser, start).await;
+    let first = id_token(&server, secret.expose(), &location, &verifier).await;
+    server.clock.advance(std::time::Duration::from_secs(5));
+    for extra in [("prompt", "login"), ("max_age", "1")] {
+        let (verifier, challenge) = pkce();
+        let page = LoginPage::open(
+            &server,
+            &browser,
+            &authorize_url(
+                &server,
+                "rp-one",
+                RP,
+                &challenge,
+                &[extra, ("acr_values", "substantial")],
+            ),
+        )
+        .await;
+        let number_page = browser.get(&page.url).await;
+        assert!(
+            number_page.body.contains("name=\"registry_number\""),
+            "{extra:?}: authenticate again"
+        );
+        let prompt = page
+            .post(&browser, "number", &[("registry_number", CITIZEN.0)])
+            .await;
+        assert!(
+            prompt.body.contains("data-webauthn=\"get\""),
+            "{extra:?}: the passkey, the method of the level asked"
+        );
+        let credential = answer(&mut phone, &prompt.body, &raw_id, citizen);
+        let done = page
+            .post(&browser, "passkey", &[("credential", &credential)])
+            .await;
+        let location = through_consent(&server, &browser, done).await;
+        let again = id_token(&server, secret.expose(), &location, &verifier).await;
+        assert_eq!(again["acr"], "substantial", "{extra:?}");
+        assert!(
+            again["auth_time"].as_i64().unwrap() > first["auth_time"].as_i64().unwrap(),
+            "{extra:?}: a fresh auth_time"
+        );
+        assert_eq!(again["sid"], first["sid"], "{extra:?}: the same session");
+        server.clock.advance(std::time::Duration::from_secs(5));
+    }
+}
+
 async fn an_essential_level_without_a_passkey_is_unmet(server: TestServer) {
     let (client, _) = confidential_client("rp-one", RP);
     server.register(&client).await;
@@ -810,6 +867,7 @@ on_both_backends!(
     a_security_admin_sees_and_removes_a_citizens_passkey,
     a_passkey_added_on_the_account_logs_in_with_and_without_the_registry_number,
     a_low_session_is_stepped_up_with_a_passkey_and_keeps_its_sid,
+    prompt_login_and_max_age_ask_again_at_the_level_asked,
     an_essential_level_without_a_passkey_is_unmet,
     an_authenticator_app_is_enrolled_and_logs_in_once_per_code,
     passkey_answers_for_another_login_malformed_or_replayed_are_refused,

@@ -1,5 +1,5 @@
-//! A citizen's own authentication methods beyond the registry's phone (issue 7): authenticator
-//! apps (TOTP) now, passkeys next. Storage sits behind [`AuthenticatorStore`] (one SQL
+//! Authenticator apps (TOTP), a citizen's own method beyond the registry's phone (passkeys are
+//! in [`crate::passkeys`]). Storage sits behind [`AuthenticatorStore`] (one SQL
 //! implementation for SQLite and PostgreSQL, `database::authenticators`).
 //!
 //! An authenticator app is enrolled in two steps: [`Authenticators::enroll_totp`] makes a

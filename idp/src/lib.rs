@@ -13,7 +13,7 @@
 //! | [`levels`] | levels of assurance: each method's `acr` and `amr` |
 //! | [`login`] | login transactions bound to the browser, from first page to redirect |
 //! | [`otp`] | SMS one-time codes: drawing, hashing, limits, no enumeration |
-//! | [`authenticators`] | a citizen's own methods (authenticator apps now): enroll, confirm, verify once, rename, remove |
+//! | [`authenticators`] | authenticator apps: enroll (QR), confirm, verify once, rename, remove |
 //! | [`passkeys`] | passkeys (WebAuthn): registration, citizen-bound and usernameless login, counter, rename, remove |
 //! | [`totp`] | authenticator-app codes (RFC 6238): secrets, `otpauth://` URI, QR as SVG, replay-safe check |
 //! | [`sessions`] | the SSO session |
@@ -24,7 +24,7 @@
 //! | [`secrets`] | the key-encryption key and the hash key |
 //! | [`registration`] | dynamic client registration (RFC 7591, 7592) on initial access tokens |
 //! | [`client_auth`] | client authentication at the token-style endpoints |
-//! | [`provider`] | the OpenID Provider's operations, wiring the domain together |
+//! | [`provider`] | the OpenID Provider's operations, wiring the domain together; login methods, step-up, the citizen's account |
 //! | [`oauth`] | OAuth and OpenID Connect error codes |
 //! | [`sms`] | the SMS gateway port, its HTTP adapter and the development outbox |
 //! | [`pages`] | server-rendered pages for people (mn/en) |

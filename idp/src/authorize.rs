@@ -177,6 +177,10 @@ pub struct AuthRequest {
     pub acr: Option<String>,
     /// Whether `acr` is essential (the `claims` parameter): unmet, the login fails.
     pub acr_essential: bool,
+    /// The essential `acr` values listed (known levels only; empty when any level at or above
+    /// `acr` will do). The ID token's `acr` must be one of them (OpenID Connect Core 5.5.1.1).
+    #[serde(default)]
+    pub acr_allowed: Vec<String>,
     /// `ui_locales`.
     pub ui_locales: Option<String>,
 }
@@ -375,7 +379,7 @@ impl AuthRequest {
                 )
             })?),
         };
-        let (acr, acr_essential) =
+        let (acr, acr_essential, acr_allowed) =
             requested_acr(params).map_err(|why| fail(ErrorCode::InvalidRequest, why))?;
         Ok(Self {
             client_id: client.id.as_str().to_owned(),
@@ -393,6 +397,7 @@ impl AuthRequest {
                 .map(|rn| rn.as_str().to_owned()),
             acr,
             acr_essential,
+            acr_allowed,
             ui_locales: params.get("ui_locales").map(str::to_owned),
         })
     }
@@ -401,7 +406,9 @@ impl AuthRequest {
 /// The level asked for: the lowest acceptable of an essential `acr` claim in `claims`
 /// (enforced), else of `acr_values` (voluntary, OpenID Connect Core 3.1.2.1). Unknown values
 /// are ignored; an essential request naming only unknown values is refused.
-fn requested_acr(params: &Params) -> Result<(Option<String>, bool), &'static str> {
+type RequestedAcr = (Option<String>, bool, Vec<String>);
+
+fn requested_acr(params: &Params) -> Result<RequestedAcr, &'static str> {
     let lowest_known = |values: &[&str]| {
         LEVELS
             .iter()
@@ -424,10 +431,15 @@ fn requested_acr(params: &Params) -> Result<(Option<String>, bool), &'static str
                 values.push(value);
             }
             if values.is_empty() {
-                return Ok((Some(LEVELS[0].to_owned()), true));
+                return Ok((Some(LEVELS[0].to_owned()), true, Vec::new()));
             }
+            let allowed: Vec<String> = LEVELS
+                .iter()
+                .filter(|level| values.contains(level))
+                .map(|level| (*level).to_owned())
+                .collect();
             return lowest_known(&values)
-                .map(|level| (Some(level), true))
+                .map(|level| (Some(level), true, allowed))
                 .ok_or("the essential acr names no level DAN offers (low, substantial, high)");
         }
     }
@@ -436,10 +448,82 @@ fn requested_acr(params: &Params) -> Result<(Option<String>, bool), &'static str
         .unwrap_or_default()
         .split(' ')
         .collect();
-    Ok((lowest_known(&values), false))
+    Ok((lowest_known(&values), false, Vec::new()))
+}
+
+impl AuthRequest {
+    /// The `acr` to report for a login that reached `reached`: itself, unless the request
+    /// listed essential values and `reached` is not one of them, then the highest listed value
+    /// at or below it (OpenID Connect Core 5.5.1.1: the value must be one of those asked).
+    pub fn reported_acr(&self, reached: &str) -> String {
+        if self.acr_allowed.is_empty() || self.acr_allowed.iter().any(|a| a == reached) {
+            return reached.to_owned();
+        }
+        let rank = level_rank(reached).unwrap_or(0);
+        self.acr_allowed
+            .iter()
+            .filter(|a| level_rank(a).is_some_and(|r| r <= rank))
+            .max_by_key(|a| level_rank(a))
+            .cloned()
+            .unwrap_or_else(|| reached.to_owned())
+    }
 }
 
 /// The rank of a level (`low` = 0); unknown levels rank below everything.
 pub fn level_rank(level: &str) -> Option<usize> {
     LEVELS.iter().position(|l| *l == level)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acr_of(query: &str) -> RequestedAcr {
+        requested_acr(&Params::parse(query.as_bytes()).expect("a query")).expect("valid")
+    }
+
+    #[test]
+    fn essential_values_bound_the_reported_acr_oidc_core_5_5_1_1() {
+        let claims = |values: &str| {
+            format!(
+                "claims=%7B%22id_token%22%3A%7B%22acr%22%3A%7B%22essential%22%3Atrue%2C%22values%22%3A{values}%7D%7D%7D"
+            )
+        };
+        let (acr, essential, allowed) = acr_of(&claims("%5B%22low%22%5D"));
+        assert_eq!((acr.as_deref(), essential), (Some("low"), true));
+        assert_eq!(allowed, ["low"]);
+        let request = |allowed: Vec<String>| AuthRequest {
+            client_id: "rp".to_owned(),
+            redirect_uri: "https://rp.example/cb".to_owned(),
+            response_mode: ResponseMode::Query,
+            scopes: vec!["openid".to_owned()],
+            state: None,
+            nonce: None,
+            code_challenge: String::new(),
+            prompt: Prompt::default(),
+            max_age: None,
+            login_hint: None,
+            acr: Some("low".to_owned()),
+            acr_essential: true,
+            acr_allowed: allowed,
+            ui_locales: None,
+        };
+        // Only low was accepted: a substantial login reports low.
+        assert_eq!(request(allowed).reported_acr("substantial"), "low");
+        let (_, _, both) = acr_of(&claims("%5B%22substantial%22%2C%22low%22%5D"));
+        assert_eq!(both, ["low", "substantial"]);
+        assert_eq!(
+            request(both.clone()).reported_acr("substantial"),
+            "substantial"
+        );
+        assert_eq!(request(both).reported_acr("low"), "low");
+        // No list: what was reached.
+        assert_eq!(
+            request(Vec::new()).reported_acr("substantial"),
+            "substantial"
+        );
+        let (acr, essential, allowed) = acr_of("acr_values=substantial%20low");
+        assert_eq!((acr.as_deref(), essential), (Some("low"), false));
+        assert!(allowed.is_empty(), "voluntary values bound nothing");
+    }
 }

@@ -667,6 +667,13 @@ impl Config {
             "an http issuer: set IDP_ISSUER to an https:// URL",
         );
         refuse(
+            self.passkey_origin
+                .as_deref()
+                .is_some_and(|origin| !origin.starts_with("https://")),
+            "an http passkey origin: set IDP_PASSKEY_ORIGIN to an https:// URL, or leave it unset \
+             for the issuer's origin",
+        );
+        refuse(
             self.backend() == Backend::Sqlite,
             "the embedded SQLite database: set IDP_DATABASE_URL to a postgres:// URL",
         );
@@ -816,12 +823,17 @@ mod tests {
     fn production_refuses_each_development_convenience_by_name() {
         let err = Config::load(
             None,
-            &env(&[("IDP_ENV", "production"), ("IDP_DEMO_DATA", "true")]),
+            &env(&[
+                ("IDP_ENV", "production"),
+                ("IDP_DEMO_DATA", "true"),
+                ("IDP_PASSKEY_ORIGIN", "http://localhost:8080"),
+            ]),
         )
         .unwrap_err();
         let text = err.to_string();
         for name in [
             "IDP_DEMO_DATA",
+            "IDP_PASSKEY_ORIGIN",
             "IDP_ISSUER",
             "IDP_DATABASE_URL",
             "IDP_REDIS_URL",

@@ -1,6 +1,7 @@
 //! SMS one-time codes: six digits from the operating system's CSPRNG, valid five minutes,
 //! stored only as a keyed hash, at most five wrong tries per code, a new code only after 60
-//! seconds, at most five codes per phone number and per registry number per hour.
+//! seconds, at most five codes per phone number and per registry number per hour, and at most
+//! 25 codes entered per registry number per hour, SMS and authenticator-app codes together.
 //!
 //! **No enumeration.** An unknown, locked or phone-less registry number goes through the same
 //! steps: a code is drawn and its hash stored, the same counters move, and the caller shows the
@@ -27,9 +28,14 @@ pub const MAX_ATTEMPTS: u64 = 5;
 pub const RESEND_AFTER: Duration = Duration::from_secs(60);
 /// Codes per phone number and per registry number per hour.
 pub const CODES_PER_HOUR: u64 = 5;
-/// Authenticator-app codes one registry number may try per hour: as many as its SMS codes
-/// allow (five codes of five tries).
-pub const APP_TRIES_PER_HOUR: u64 = MAX_ATTEMPTS * CODES_PER_HOUR;
+/// Codes (SMS and authenticator-app together) one registry number may have entered per hour:
+/// as many as its SMS codes allow (five codes of five tries), shared, so the app adds no
+/// guesses to the SMS budget.
+pub const TRIES_PER_HOUR: u64 = MAX_ATTEMPTS * CODES_PER_HOUR;
+/// Authenticator-app codes one registry number may have entered per day; past it, only the
+/// SMS code logs in until the day is over.
+pub const APP_TRIES_PER_DAY: u64 = 50;
+const DAY: Duration = Duration::from_secs(24 * 3600);
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Where a code goes: the citizen's phone, or nowhere (unknown, locked, no phone).
@@ -213,7 +219,14 @@ impl Otp {
             .store
             .increment(&Key::new("otp_try", login.to_owned()), CODE_LIFETIME)
             .await?;
-        if tries > MAX_ATTEMPTS {
+        let hourly = self
+            .count_try(
+                &self
+                    .secrets
+                    .keyed_id(Purpose::RateLimit, registry_number.as_str().as_bytes()),
+            )
+            .await?;
+        if tries > MAX_ATTEMPTS || hourly > TRIES_PER_HOUR {
             self.store.delete(&code_key).await?;
             return Ok(Checked::TooManyAttempts);
         }
@@ -243,8 +256,9 @@ impl Otp {
 
     /// Counts one authenticator-app code entered in the login `login` for `registry_number`
     /// against the limits of SMS codes: the login's five tries (the very counter its SMS code
-    /// uses) and, per registry number, as many tries an hour as five SMS codes would give.
-    /// Returns the tries left after this one, or `None` when a limit is passed.
+    /// uses) and the registry number's hourly budget of tries, shared with SMS codes
+    /// ([`TRIES_PER_HOUR`]); and [`APP_TRIES_PER_DAY`]. Returns the tries left after this
+    /// one, or `None` when a limit is passed.
     pub async fn count_app_try(
         &self,
         login: &str,
@@ -254,16 +268,26 @@ impl Otp {
             .store
             .increment(&Key::new("otp_try", login.to_owned()), CODE_LIFETIME)
             .await?;
-        let per_number = Key::new(
-            "app_rn_hour",
-            self.secrets
-                .keyed_id(Purpose::RateLimit, registry_number.as_str().as_bytes()),
-        );
-        let hourly = self.store.increment(&per_number, HOUR).await?;
-        if tries > MAX_ATTEMPTS || hourly > APP_TRIES_PER_HOUR {
+        let number_id = self
+            .secrets
+            .keyed_id(Purpose::RateLimit, registry_number.as_str().as_bytes());
+        let hourly = self.count_try(&number_id).await?;
+        let daily = self
+            .store
+            .increment(&Key::new("app_rn_day", number_id), DAY)
+            .await?;
+        if tries > MAX_ATTEMPTS || hourly > TRIES_PER_HOUR || daily > APP_TRIES_PER_DAY {
             return Ok(None);
         }
         Ok(Some(MAX_ATTEMPTS - tries))
+    }
+
+    /// Counts one code entered for a registry number (keyed id), SMS or app, in the hour's
+    /// shared budget; returns the count.
+    async fn count_try(&self, number_id: &str) -> Result<u64, StoreError> {
+        self.store
+            .increment(&Key::new("tries_rn_hour", number_id.to_owned()), HOUR)
+            .await
     }
 
     /// Counts a login start from `ip` in a one-minute window; returns the seconds to wait when

@@ -45,8 +45,9 @@
 //! `userHandle`, each base64url).
 //!
 //! Nothing here logs a challenge, a credential or a response: refusals are logged by reason
-//! only. webauthn-rs itself logs ceremony state at `trace` level, so its crates must stay
-//! below `trace` in production log filters.
+//! only. webauthn-rs itself logs credential data at `debug` and ceremony state at `trace`:
+//! the provider's log setup caps `webauthn_rs_core` at `warn` whatever `IDP_LOG` says
+//! ([`crate::telemetry`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +76,9 @@ const NAMESPACE: &str = "webauthn";
 
 /// How long a ceremony may take, from start to finish: also the browser's timeout.
 pub const CEREMONY_LIFETIME: Duration = Duration::from_secs(5 * 60);
+/// The most passkeys one citizen may have: a login after the registry number carries every
+/// one of them in its ceremony state, which must stay small.
+pub const MAX_PASSKEYS: usize = 10;
 
 /// One stored passkey.
 #[derive(Clone, PartialEq, Eq)]
@@ -257,6 +261,9 @@ pub enum PasskeyError {
     /// A name is not acceptable.
     #[error("a name is 1 to 64 printable characters")]
     InvalidName,
+    /// The citizen has as many passkeys as allowed ([`MAX_PASSKEYS`]).
+    #[error("at most {MAX_PASSKEYS} passkeys")]
+    TooMany,
     /// No such passkey of this citizen (or, to start a login, the citizen has none).
     #[error("no such passkey")]
     NotFound,
@@ -441,10 +448,11 @@ impl Passkeys {
         user_name: &str,
         display_name: &str,
     ) -> Result<serde_json::Value, PasskeyError> {
-        let exclude: Vec<CredentialID> = self
-            .store
-            .of_citizen(citizen_id)
-            .await?
+        let existing = self.store.of_citizen(citizen_id).await?;
+        if existing.len() >= MAX_PASSKEYS {
+            return Err(PasskeyError::TooMany);
+        }
+        let exclude: Vec<CredentialID> = existing
             .iter()
             .filter_map(|p| URL_SAFE_NO_PAD.decode(&p.credential_id).ok())
             .map(CredentialID::from)
@@ -493,6 +501,9 @@ impl Passkeys {
         let credential_id = credential_id_text(passkey.cred_id().as_slice());
         if self.store.by_credential_id(&credential_id).await?.is_some() {
             return Err(Refusal::Duplicate.into());
+        }
+        if self.store.of_citizen(citizen_id).await?.len() >= MAX_PASSKEYS {
+            return Err(PasskeyError::TooMany);
         }
         let internals = Credential::from(passkey.clone());
         let credential = serde_json::to_string(&passkey)

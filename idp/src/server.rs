@@ -402,7 +402,13 @@ fn passkeys(
             .as_ref()
             .and_then(|i| i.host_str().map(str::to_owned))
     });
+    let production = config.environment == crate::config::Environment::Production;
     let built = match (rp_id, origin) {
+        (Some(_), Some(origin)) if production && origin.scheme() != "https" => {
+            Err(crate::passkeys::PasskeyError::Unavailable(format!(
+                "the passkey origin {origin} is not https, which production requires"
+            )))
+        }
         (Some(rp_id), Some(origin)) => crate::passkeys::Passkeys::new(
             &rp_id,
             "DAN",
@@ -417,7 +423,7 @@ fn passkeys(
     };
     match built {
         Ok(passkeys) => Ok(Some(passkeys)),
-        Err(error) if config.environment != crate::config::Environment::Production => {
+        Err(error) if !production => {
             tracing::warn!(%error, "passkeys are off: the issuer is not a secure context");
             Ok(None)
         }

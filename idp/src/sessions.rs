@@ -192,21 +192,27 @@ impl Sessions {
     /// higher level, or a fresh login that `max_age` or `prompt=login` asked for): the session
     /// keeps its `sid`, its clients and its end, and takes the new `auth_time`, `acr` and
     /// `amr`. Its cookie is replaced by a new random value (the old one stops working), so a
-    /// cookie planted before the step-up is not worth more after it. Returns the new cookie.
+    /// cookie planted before the step-up is not worth more after it. Returns the new cookie,
+    /// or `None` when the session ended meanwhile (a logout between its reading and now): the
+    /// old session is *taken* first, so an ended session never comes back.
     pub async fn reauthenticate(
         &self,
         cookie: &str,
-        session: &mut Session,
         acr: &str,
         amr: Vec<String>,
-    ) -> Result<String, StoreError> {
+    ) -> Result<Option<(String, Session)>, StoreError> {
+        let Some(bytes) = self.store.take(&Self::key(cookie)).await? else {
+            return Ok(None);
+        };
+        let Ok(mut session) = serde_json::from_slice::<Session>(&bytes) else {
+            return Ok(None);
+        };
         let fresh = jose::random_token(32).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         session.auth_time = self.clock.now().timestamp();
         session.acr = acr.to_owned();
         session.amr = amr;
-        self.save(&fresh, session).await?;
-        self.store.delete(&Self::key(cookie)).await?;
-        Ok(fresh)
+        self.save(&fresh, &session).await?;
+        Ok(Some((fresh, session)))
     }
 
     /// Ends the session; returns it when it was live.

@@ -7,9 +7,18 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// Crates whose verbose levels log what must never be logged (webauthn-rs writes credential
+/// data at `debug` and ceremony state at `trace`): capped at `warn` whatever the filter says.
+const CAPPED: [&str; 2] = ["webauthn_rs_core=warn", "webauthn_rs=warn"];
+
 /// Installs the global subscriber. Calling it twice keeps the first one.
 pub fn init(filter: &str, format: LogFormat) {
-    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    for directive in CAPPED {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

@@ -305,14 +305,20 @@ async fn render(
                 .into_iter()
                 .filter(|c| *c != Choice::Passkey && registry_number.is_some())
                 .collect();
+            let continue_action = format!("{base}/continue");
             pages::passkey(
                 &frame,
-                &passkey_action,
-                &method_action,
-                &tx.csrf,
-                options.as_deref().unwrap_or("{}"),
-                &method_options(&others),
-                text.as_deref(),
+                &pages::PasskeyPrompt {
+                    action: &passkey_action,
+                    method_action: &method_action,
+                    csrf: &tx.csrf,
+                    options: options.as_deref(),
+                    others: &method_options(&others),
+                    // A voluntary step-up may go on at the session's own level.
+                    continue_action: (registry_number.is_none() && !tx.request.acr_essential)
+                        .then_some(continue_action.as_str()),
+                    error: text.as_deref(),
+                },
             )
         }
         Stage::Unmet => pages::unmet(&frame, &format!("{base}/unmet"), &tx.csrf, "/account"),
@@ -602,6 +608,23 @@ pub async fn submit_passkey(
         provider
             .submit_passkey(tx, form.get("credential").unwrap_or_default(), previous)
             .await
+    }
+    .await;
+    page_step(provider, request, step).await
+}
+
+/// `POST /login/{id}/continue`: a voluntary step-up declined; the session goes on as it is.
+#[handler]
+pub async fn continue_as_is(
+    request: &Request,
+    body: Body,
+    Path(id): Path<String>,
+    Data(provider): Data<&Arc<Provider>>,
+) -> Response {
+    let step = async {
+        let (_, tx) = posted(provider, request, body, &id).await?;
+        let session = cookie(request, SESSION_COOKIE, provider.settings.secure_cookies);
+        provider.continue_as_is(tx, session).await
     }
     .await;
     page_step(provider, request, step).await

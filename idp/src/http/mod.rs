@@ -77,6 +77,7 @@ pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> i
         .at("/login/:id/app", post(browser::submit_app_code))
         .at("/login/:id/passkey", post(browser::submit_passkey))
         .at("/login/:id/unmet", post(browser::leave_unmet))
+        .at("/login/:id/continue", post(browser::continue_as_is))
         .at("/token", post(protocol::token_endpoint))
         .at(
             "/userinfo",

@@ -53,6 +53,8 @@ struct MethodTexts {
     passkey_needs_js: &'static str,
     passkey_failed: &'static str,
     passkey_unsupported: &'static str,
+    passkey_none: &'static str,
+    continue_without: &'static str,
     unmet_heading: &'static str,
     unmet_text: &'static str,
     unmet_how: &'static str,
@@ -81,6 +83,8 @@ const MN: MethodTexts = MethodTexts {
     passkey_needs_js: "Нэвтрэх түлхүүр ашиглахад хөтчийн JavaScript идэвхтэй байх шаардлагатай.",
     passkey_failed: "Нэвтрэх түлхүүрээр баталгаажуулж чадсангүй. Дахин оролдоно уу.",
     passkey_unsupported: "Энэ хөтөч нэвтрэх түлхүүр дэмждэггүй.",
+    passkey_none: "Танд одоогоор бүртгэлтэй нэвтрэх түлхүүр алга.",
+    continue_without: "Нэвтрэх түлхүүргүйгээр үргэлжлүүлэх",
     unmet_heading: "Илүү найдвартай нэвтрэх арга шаардлагатай",
     unmet_text: "Энэ цахим үйлчилгээ нэвтрэх түлхүүр (passkey) шаардаж байна. Танд одоогоор бүртгэлтэй нэвтрэх түлхүүр алга.",
     unmet_how: "ДАН-ы бүртгэлдээ SMS кодоор нэвтэрч, «Нэвтрэх аргууд» хэсгээс нэвтрэх түлхүүр нэмээд дахин оролдоно уу.",
@@ -109,6 +113,8 @@ const EN: MethodTexts = MethodTexts {
     passkey_needs_js: "A passkey needs JavaScript to be turned on in your browser.",
     passkey_failed: "The passkey could not be used. Try again.",
     passkey_unsupported: "This browser does not support passkeys.",
+    passkey_none: "You have no passkey at the moment.",
+    continue_without: "Continue without a passkey",
     unmet_heading: "This e-service needs a stronger way to log in",
     unmet_text: "This e-service asks for a passkey, and you do not have one yet.",
     unmet_how: "Log in to your DAN account with an SMS code, add a passkey under “Ways to log in”, then try again.",
@@ -287,21 +293,32 @@ pub(super) fn passkey_any(locale: Locale, action: &str, csrf: &str, options: &st
     .render(locale)
 }
 
+/// What the passkey prompt shows.
+#[derive(Debug)]
+pub struct PasskeyPrompt<'a> {
+    /// Where the passkey's answer goes.
+    pub action: &'a str,
+    /// Where "log in another way" goes.
+    pub method_action: &'a str,
+    /// The CSRF token of the login's forms.
+    pub csrf: &'a str,
+    /// The WebAuthn options; `None` when the citizen has no passkey any more.
+    pub options: Option<&'a str>,
+    /// The other ways offered.
+    pub others: &'a [MethodOption],
+    /// "Continue without a passkey" (a voluntary step-up): where it posts.
+    pub continue_action: Option<&'a str>,
+    /// The refusal of a passkey, in the page's language.
+    pub error: Option<&'a str>,
+}
+
 /// "Log in with your passkey": the prompt for a known citizen (after the registry number, or
-/// to step up). `error` is shown when a passkey was refused.
-pub fn passkey(
-    frame: &Frame<'_>,
-    action: &str,
-    method_action: &str,
-    csrf: &str,
-    options: &str,
-    others: &[MethodOption],
-    error: Option<&str>,
-) -> Page {
+/// to step up). Status 200, or 422 with an error.
+pub fn passkey(frame: &Frame<'_>, prompt: &PasskeyPrompt<'_>) -> Page {
     let locale = frame.locale;
     let t = texts(locale);
     let mut main = String::new();
-    if let Some(message) = error {
+    if let Some(message) = prompt.error {
         main.push_str(&format!(
             "<div class=\"summary\" role=\"alert\">\n<h2>{}</h2>\n<p>{}</p>\n</div>\n",
             escape(locale.texts().error_summary),
@@ -313,23 +330,36 @@ pub fn passkey(
         escape(t.passkey_heading),
         escape(t.passkey_intro)
     ));
-    main.push_str(
-        &WebAuthnForm {
-            kind: "get",
-            action,
-            csrf,
-            options,
-            conditional: false,
-            fields: "",
-            button: t.passkey_button,
-        }
-        .render(locale),
-    );
-    main.push_str(&other_ways(locale, method_action, csrf, others));
+    match prompt.options {
+        Some(options) => main.push_str(
+            &WebAuthnForm {
+                kind: "get",
+                action: prompt.action,
+                csrf: prompt.csrf,
+                options,
+                conditional: false,
+                fields: "",
+                button: t.passkey_button,
+            }
+            .render(locale),
+        ),
+        None => main.push_str(&format!("<p>{}</p>\n", escape(t.passkey_none))),
+    }
+    if let Some(action) = prompt.continue_action {
+        main.push_str(&form::open(action, prompt.csrf, ""));
+        main.push_str(&form::submit(t.continue_without, true, None));
+        main.push_str("</form>\n");
+    }
+    main.push_str(&other_ways(
+        locale,
+        prompt.method_action,
+        prompt.csrf,
+        prompt.others,
+    ));
     let mut layout = Layout::framed(frame, t.passkey_heading, main);
-    layout.has_error = error.is_some();
-    layout.script = Some(PASSKEY_JS);
-    layout.into_page(if error.is_some() { 422 } else { 200 })
+    layout.has_error = prompt.error.is_some();
+    layout.script = prompt.options.map(|_| PASSKEY_JS);
+    layout.into_page(if prompt.error.is_some() { 422 } else { 200 })
 }
 
 /// "This e-service needs a stronger way to log in": how to get one, and the way back

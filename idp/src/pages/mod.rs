@@ -49,7 +49,9 @@ pub use errors::{ErrorKind, error, error_kind};
 pub use form_post::{form_post, origin_of};
 pub use login::{code, registry_number};
 pub use logout::{logged_out, logout_confirm};
-pub use methods::{MethodOption, app_code, choose, passkey, passkey_failed_text, unmet};
+pub use methods::{
+    MethodOption, PasskeyPrompt, app_code, choose, passkey, passkey_failed_text, unmet,
+};
 
 /// The `Content-Type` of every page.
 pub const CONTENT_TYPE: &str = "text/html; charset=utf-8";

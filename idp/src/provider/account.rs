@@ -103,6 +103,7 @@ impl Provider {
             login_hint: None,
             acr: confirm_for.map(|_| Method::Passkey { synced: false }.acr().to_owned()),
             acr_essential: confirm_for.is_some(),
+            acr_allowed: Vec::new(),
             ui_locales: Some(locale.to_owned()),
         };
         let stage = match confirm_for {

@@ -128,8 +128,8 @@ impl Provider {
     }
 
     /// The ways `citizen_id` may log in for `request`, strongest first; `has_phone` says
-    /// whether the registry holds a phone for the SMS code. Empty when the level is essential
-    /// and the citizen has no method that reaches it.
+    /// whether the registry holds a phone for the SMS code. For an essential level only those
+    /// that reach it (empty when none does); for a voluntary one, all.
     pub(super) async fn offer(
         &self,
         request: &AuthRequest,
@@ -157,11 +157,9 @@ impl Provider {
             .copied()
             .filter(|c| c.rank() >= required)
             .collect();
-        Ok(if !strong.is_empty() || request.acr_essential {
-            strong
-        } else {
-            all
-        })
+        // Voluntary (`acr_values`): every method, strongest first, so a citizen whose passkey
+        // is elsewhere still gets in, at the level they reach.
+        Ok(if request.acr_essential { strong } else { all })
     }
 
     /// The offer for a transaction at the picker, app or passkey stage, read again (a method
@@ -273,15 +271,64 @@ impl Provider {
             return Ok(essential_above_sms.then_some(Stage::Unmet));
         };
         let offered = self.offer(&tx.request, citizen_id, has_phone).await?;
+        let above_sms = required_rank(&tx.request) > Method::Sms.rank();
         Ok(match offered.as_slice() {
-            [] => Some(Stage::Unmet),
-            [Choice::Sms] => None,
+            [] if essential_above_sms => Some(Stage::Unmet),
+            // Nothing to offer but nothing asked either (no phone, no method): the SMS path
+            // to nobody, like an unknown number.
+            [] | [Choice::Sms] => None,
             [one] => Some(Self::stage_for(*one, number.as_str(), citizen_id)),
+            // A level above low asked for: the passkey prompt first, the other ways under it.
+            [Choice::Passkey, ..] if above_sms => Some(Self::stage_for(
+                Choice::Passkey,
+                number.as_str(),
+                citizen_id,
+            )),
             _ => Some(Stage::Choose {
                 registry_number: number.as_str().to_owned(),
                 citizen_id,
             }),
         })
+    }
+
+    /// The citizen declines the passkey a voluntary level asked for and goes on with their
+    /// SSO session as it is (`POST /login/{id}/continue`, offered by the step-up page only
+    /// when the level is voluntary): the ID token says the session's own `acr`.
+    pub async fn continue_as_is(
+        &self,
+        tx: LoginTx,
+        session_cookie: Option<&str>,
+    ) -> Result<PageStep, LoginFailure> {
+        let client = self.client_of(&tx).await?;
+        let Stage::Passkey {
+            registry_number: None,
+            citizen_id,
+        } = tx.stage
+        else {
+            return Err(LoginFailure::Expired);
+        };
+        if tx.request.acr_essential {
+            return Err(LoginFailure::Forged);
+        }
+        let Some(cookie) = session_cookie else {
+            return Err(LoginFailure::Expired);
+        };
+        let session = self
+            .sessions
+            .find(cookie)
+            .await
+            .map_err(unavailable)?
+            .filter(|s| s.citizen_id == citizen_id)
+            .ok_or(LoginFailure::Expired)?;
+        if !self
+            .citizen_may_log_in(CitizenId(citizen_id))
+            .await
+            .map_err(unavailable)?
+        {
+            return Err(LoginFailure::Expired);
+        }
+        let auth = super::authenticated(&session);
+        self.consent_or_finish(tx, client, auth, cookie, None).await
     }
 
     /// An authenticator-app code was entered (`POST /login/{id}/app`). Each try counts against
@@ -362,6 +409,16 @@ impl Provider {
         if !self.logins.finish(&tx.id).await.map_err(unavailable)? {
             return Err(LoginFailure::Expired);
         }
+        let client = self.client_of(&tx).await?;
+        self.audit
+            .note(
+                NewEvent::new(EventKind::LoginFailed, Actor::Client(client.id.clone()))
+                    .client(&client.id)
+                    .detail("reason", "level_unmet")
+                    .detail("acr", tx.request.acr.clone().unwrap_or_default()),
+            )
+            .await;
+        self.statistics.failure("level_unmet").await;
         Ok(PageStep::Respond {
             response: self.request_error(
                 &tx.request,
@@ -414,7 +471,7 @@ impl Provider {
                 message: None,
             });
         }
-        let mut previous = match previous_session {
+        let previous = match previous_session {
             Some(cookie) => self
                 .sessions
                 .find(cookie)
@@ -423,25 +480,26 @@ impl Provider {
                 .map(|session| (cookie, session)),
             None => None,
         };
-        let stepped_up = previous
-            .as_ref()
-            .is_some_and(|(_, session)| session.citizen_id == citizen_id);
-        let (cookie, session) = match previous.as_mut() {
-            Some((old, session)) if stepped_up => {
-                let cookie = self
-                    .sessions
-                    .reauthenticate(old, session, method.acr(), method.amr())
-                    .await
-                    .map_err(unavailable)?;
-                (cookie, session.clone())
-            }
-            _ => {
+        let stepped = match &previous {
+            Some((old, session)) if session.citizen_id == citizen_id => self
+                .sessions
+                .reauthenticate(old, method.acr(), method.amr())
+                .await
+                .map_err(unavailable)?,
+            _ => None,
+        };
+        let stepped_up = stepped.is_some();
+        let (cookie, session) = match stepped {
+            Some(stepped) => stepped,
+            None => {
                 let started = self
                     .sessions
                     .start(citizen_id, method.acr(), method.amr())
                     .await
                     .map_err(unavailable)?;
-                if let Some((old, _)) = previous {
+                if let Some((old, session)) = previous
+                    && session.citizen_id != citizen_id
+                {
                     self.end_session(old).await.map_err(unavailable)?;
                 }
                 started
@@ -465,6 +523,20 @@ impl Provider {
             .login(method.name(), method.acr(), client.id.as_str())
             .await;
         let auth = super::authenticated(&session);
+        self.consent_or_finish(tx, client, auth, &cookie, Some(cookie.clone()))
+            .await
+    }
+
+    /// The end of every login page: the consent page when consent is needed, else the code.
+    /// `new_cookie` is the SSO cookie to set, when the session is new or was stepped up.
+    async fn consent_or_finish(
+        &self,
+        mut tx: LoginTx,
+        client: Client,
+        auth: crate::login::Authenticated,
+        cookie: &str,
+        new_cookie: Option<String>,
+    ) -> Result<PageStep, LoginFailure> {
         tx.stage = Stage::Consent(auth.clone());
         let needed = self
             .consent_needed(&tx.request, &client, &auth)
@@ -475,13 +547,13 @@ impl Provider {
             return Ok(PageStep::Consent {
                 tx: Box::new(tx),
                 client: Box::new(client),
-                session_cookie: Some(cookie),
+                session_cookie: new_cookie,
             });
         }
-        match self.finish(&tx, &client, &auth, &cookie).await {
+        match self.finish(&tx, &client, &auth, cookie).await {
             Ok(Some(response)) => Ok(PageStep::Respond {
                 response,
-                session_cookie: Some(cookie),
+                session_cookie: new_cookie,
             }),
             Ok(None) => Err(LoginFailure::Expired),
             Err(e) => Err(unavailable(e)),

@@ -381,8 +381,10 @@ impl Provider {
             } else {
                 None
             };
-            if let Some(stage) = stage {
-                if request.prompt.none {
+            // prompt=none: a voluntary level is served as the session is; an essential one
+            // needs the citizen.
+            match stage {
+                Some(_) if request.prompt.none && request.acr_essential => {
                     return Ok(Step::Respond(self.request_error(
                         &request,
                         OAuthError::new(
@@ -391,11 +393,14 @@ impl Provider {
                         ),
                     )));
                 }
-                let tx = self.logins.start(request, browser, &locale, stage).await?;
-                return Ok(Step::Login {
-                    tx: Box::new(tx),
-                    client: Box::new(client),
-                });
+                Some(stage) if !request.prompt.none => {
+                    let tx = self.logins.start(request, browser, &locale, stage).await?;
+                    return Ok(Step::Login {
+                        tx: Box::new(tx),
+                        client: Box::new(client),
+                    });
+                }
+                _ => {}
             }
             usable = Some(session);
         }
@@ -560,7 +565,7 @@ impl Provider {
                 scopes: request.scopes.clone(),
                 sid: auth.sid.clone(),
                 auth_time: auth.auth_time,
-                acr: auth.acr.clone(),
+                acr: request.reported_acr(&auth.acr),
                 amr: auth.amr.clone(),
             },
             redirect_uri: request.redirect_uri.clone(),

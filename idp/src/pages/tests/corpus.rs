@@ -97,13 +97,27 @@ pub(super) fn every_page() -> Vec<(String, Page)> {
             format!("app-err-{l}"),
             app_code(&f, &act, &act, &csrf, &all[1..], Some(&err)),
         ));
+        let opts = evil("opts");
+        let prompt = |options, continue_action, error| PasskeyPrompt {
+            action: &act,
+            method_action: &act,
+            csrf: &csrf,
+            options,
+            others: &all[1..],
+            continue_action,
+            error,
+        };
         pages.push((
             format!("passkey-{l}"),
-            passkey(&f, &act, &act, &csrf, &evil("opts"), &all[1..], None),
+            passkey(&f, &prompt(Some(&opts), None, None)),
         ));
         pages.push((
             format!("passkey-refused-{l}"),
-            passkey(&f, &act, &act, &csrf, &evil("opts"), &[], Some(&err)),
+            passkey(&f, &prompt(Some(&opts), Some(&act), Some(&err))),
+        ));
+        pages.push((
+            format!("passkey-none-{l}"),
+            passkey(&f, &prompt(None, Some(&act), None)),
         ));
         pages.push((format!("unmet-{l}"), unmet(&f, &act, &csrf, &act)));
         let row = MethodRow {

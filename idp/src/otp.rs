@@ -290,6 +290,26 @@ impl Otp {
             .await
     }
 
+    /// Tells the citizen at `phone` that a way to log in was added to their account, so a
+    /// method added by someone else does not go unnoticed. Sent in the background; the text
+    /// carries no code and no name.
+    pub fn notify_method_added(&self, phone: &PhoneNumber) {
+        let message = SmsMessage {
+            to: phone.as_str().to_owned(),
+            text: "ДАН: таны бүртгэлд шинэ нэвтрэх арга нэмэгдлээ. Та биш бол ДАН-ы тусламжид \
+                   хандана уу. / DAN: a new way to log in was added to your account. If it was \
+                   not you, contact DAN support."
+                .to_owned(),
+            created_at: self.clock.now(),
+        };
+        let gateway = self.gateway.clone();
+        tokio::spawn(async move {
+            if let Err(error) = gateway.send(&message).await {
+                tracing::warn!(%error, "method notice not delivered");
+            }
+        });
+    }
+
     /// Counts a login start from `ip` in a one-minute window; returns the seconds to wait when
     /// over `per_minute`.
     pub async fn limit_ip(&self, ip: &str, per_minute: u32) -> Result<Option<u64>, StoreError> {

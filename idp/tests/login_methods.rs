@@ -368,6 +368,157 @@ async fn a_low_session_is_stepped_up_with_a_passkey_and_keeps_its_sid(server: Te
     );
 }
 
+async fn a_voluntary_level_may_go_on_at_the_sessions_own(server: TestServer) {
+    let (client, secret) = confidential_client("rp-one", RP);
+    server.register(&client).await;
+    let mut phone = device();
+    let browser = Browser::new();
+    account_login(&server, &browser).await;
+    add_passkey(&server, &browser, &mut phone).await;
+    // prompt=none with a voluntary level: the session as it is, no page.
+    let (verifier, challenge) = pkce();
+    let quiet = browser
+        .get(&authorize_url(
+            &server,
+            "rp-one",
+            RP,
+            &challenge,
+            &[("acr_values", "substantial"), ("prompt", "none")],
+        ))
+        .await;
+    let query = query_of(quiet.location.as_deref().unwrap());
+    assert_eq!(
+        query.get("error").map(String::as_str),
+        Some("consent_required"),
+        "served by the session (only consent is missing): {query:?}"
+    );
+    // The step-up page offers to go on without the passkey.
+    let start = browser
+        .get(&authorize_url(
+            &server,
+            "rp-one",
+            RP,
+            &challenge,
+            &[("acr_values", "substantial")],
+        ))
+        .await;
+    let page = LoginPage::at(&server, &browser, start.location.as_deref().unwrap()).await;
+    let prompt = browser.get(&page.url).await;
+    assert!(prompt.body.contains("/continue\""), "{}", prompt.body);
+    let went_on = page.post(&browser, "continue", &[]).await;
+    let location = through_consent(&server, &browser, went_on).await;
+    let token = id_token(&server, secret.expose(), &location, &verifier).await;
+    assert_eq!(token["acr"], "low", "the session's own level");
+    // An essential level has no such way out.
+    let claims_param = r#"{"id_token":{"acr":{"essential":true,"values":["substantial"]}}}"#;
+    let (_, challenge) = pkce();
+    let start = browser
+        .get(&authorize_url(
+            &server,
+            "rp-one",
+            RP,
+            &challenge,
+            &[("claims", claims_param)],
+        ))
+        .await;
+    let page = LoginPage::at(&server, &browser, start.location.as_deref().unwrap()).await;
+    let prompt = browser.get(&page.url).await;
+    assert!(!prompt.body.contains("/continue\""));
+    let refused = page.post(&browser, "continue", &[]).await;
+    assert_ne!(refused.status, 303, "no way around an essential level");
+}
+
+async fn changes_to_the_account_need_a_fresh_login(server: TestServer) {
+    let citizen = citizen_id(&server).await;
+    let mut phone = device();
+    let home = Browser::new();
+    account_login(&server, &home).await;
+    let sms_before = server.sms_count(CITIZEN.1);
+    add_passkey(&server, &home, &mut phone).await;
+    // Delivery runs in the background: wait for the notice.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while server.sms_count(CITIZEN.1) == sms_before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the citizen is told by SMS"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let outbox = server.provider.outbox.as_ref().unwrap();
+    let notice = &outbox.messages(Some(CITIZEN.1))[0].text;
+    assert!(notice.contains("new way to log in"), "{notice}");
+    assert!(!notice.chars().any(|c| c.is_ascii_digit()), "no code in it");
+    // With a passkey, a second one needs a passkey login: the SMS session is not enough.
+    let account = home.get(&server.url("/account")).await;
+    assert!(!account.body.contains("data-webauthn=\"create\""));
+    assert!(account.body.contains("action=\"/account/confirm\""));
+    let forced = home
+        .post(
+            &server.url("/account/passkeys"),
+            &[
+                ("csrf", &csrf(&account.body)),
+                ("name", "Second"),
+                ("credential", "{}"),
+            ],
+        )
+        .await;
+    assert_eq!(forced.status, 303);
+    assert!(forced.location.unwrap().starts_with("/login/"));
+    // Five minutes later, an app needs a fresh login too.
+    server.clock.advance(std::time::Duration::from_secs(301));
+    let app = home
+        .post(
+            &server.url("/account/apps"),
+            &[("csrf", &csrf(&account.body)), ("name", "Phone app")],
+        )
+        .await;
+    assert_eq!(app.status, 303);
+    let location = app.location.unwrap();
+    assert!(location.starts_with("/login/"), "{location}");
+    let again = browser_page(&server, &home, &location).await;
+    assert!(again.contains("name=\"registry_number\""), "a fresh login");
+    assert!(
+        server
+            .provider
+            .authenticators
+            .list(citizen)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing was enrolled"
+    );
+    assert_eq!(
+        server
+            .provider
+            .passkeys
+            .as_ref()
+            .unwrap()
+            .list(citizen)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let changes: Vec<Value> = events(&server)
+        .await
+        .iter()
+        .filter(|e| e.kind == "method.changed")
+        .map(detail)
+        .collect();
+    assert_eq!(
+        changes
+            .iter()
+            .filter(|d| d["outcome"] == "confirm_first")
+            .count(),
+        2,
+        "{changes:?}"
+    );
+}
+
+async fn browser_page(server: &TestServer, browser: &Browser, location: &str) -> String {
+    browser.get(&server.url(location)).await.body
+}
+
 async fn prompt_login_and_max_age_ask_again_at_the_level_asked(server: TestServer) {
     let (client, secret) = confidential_client("rp-one", RP);
     server.register(&client).await;
@@ -868,6 +1019,8 @@ on_both_backends!(
     a_passkey_added_on_the_account_logs_in_with_and_without_the_registry_number,
     a_low_session_is_stepped_up_with_a_passkey_and_keeps_its_sid,
     prompt_login_and_max_age_ask_again_at_the_level_asked,
+    a_voluntary_level_may_go_on_at_the_sessions_own,
+    changes_to_the_account_need_a_fresh_login,
     an_essential_level_without_a_passkey_is_unmet,
     an_authenticator_app_is_enrolled_and_logs_in_once_per_code,
     passkey_answers_for_another_login_malformed_or_replayed_are_refused,

@@ -23,8 +23,9 @@ use crate::jose;
 use crate::pages::{
     self, APP_NAME_ID, AccountMessage, AccountPage, ErrorKind, Locale, MethodRow, PASSKEY_NAME_ID,
 };
+use crate::passkeys::MAX_PASSKEYS;
 use crate::passkeys::PasskeyError;
-use crate::provider::{LoginFailure, Provider};
+use crate::provider::{AccountView, Confirm, Freshness, LoginFailure, Provider};
 use crate::sessions::Session;
 use crate::tokens::digest;
 
@@ -60,9 +61,9 @@ enum Visitor {
     Out(Response),
 }
 
-/// Starts an account login in this browser (a new browser cookie when it has none); with
-/// `confirm_for`, a fresh passkey login of that citizen.
-async fn to_login(provider: &Provider, request: &Request, confirm_for: Option<Uuid>) -> Response {
+/// Starts an account login in this browser (a new browser cookie when it has none): an
+/// ordinary one, or the fresh one a change needs (`confirm`).
+async fn to_login(provider: &Provider, request: &Request, confirm: Confirm) -> Response {
     let locale = locale_of(request);
     let secure = provider.settings.secure_cookies;
     let existing = cookie(request, BROWSER_COOKIE, secure).map(str::to_owned);
@@ -71,7 +72,7 @@ async fn to_login(provider: &Provider, request: &Request, confirm_for: Option<Uu
         Err(_) => return failure(locale, &LoginFailure::Unavailable),
     };
     let tx = match provider
-        .start_account_login(&browser, locale.as_str(), confirm_for)
+        .start_account_login(&browser, locale.as_str(), confirm)
         .await
     {
         Ok(tx) => tx,
@@ -88,11 +89,11 @@ async fn visitor(provider: &Provider, request: &Request) -> Result<Visitor, Logi
     let Some(session_cookie) =
         cookie(request, SESSION_COOKIE, provider.settings.secure_cookies).map(str::to_owned)
     else {
-        return Ok(Visitor::Out(to_login(provider, request, None).await));
+        return Ok(Visitor::Out(to_login(provider, request, Confirm::No).await));
     };
     match provider.account_session(&session_cookie).await? {
         Some(session) => Ok(Visitor::In(Box::new(session), session_cookie)),
-        None => Ok(Visitor::Out(to_login(provider, request, None).await)),
+        None => Ok(Visitor::Out(to_login(provider, request, Confirm::No).await)),
     }
 }
 
@@ -117,6 +118,37 @@ async fn posted(
     Ok(Ok((session, session_cookie, form)))
 }
 
+/// The "add a passkey" section, owning its options.
+enum AddPasskey {
+    Create(String),
+    ConfirmFirst,
+    Full,
+    Unavailable,
+}
+
+/// The key of the account session's passkey registration ceremony.
+fn ceremony(session: &Session) -> String {
+    format!("account:{}", session.sid)
+}
+
+/// What adding a passkey needs: a fresh passkey login when the citizen has one, else a fresh
+/// login ([`Freshness`]).
+fn needed_to_add_passkey(view: &AccountView) -> Freshness {
+    if view.passkeys.is_empty() {
+        Freshness::Recent
+    } else {
+        Freshness::Passkey
+    }
+}
+
+/// The login a change needing `needed` asks for.
+fn confirm_for(needed: Freshness, session: &Session) -> Confirm {
+    match needed {
+        Freshness::Passkey => Confirm::Passkey(session.citizen_id),
+        _ => Confirm::Again,
+    }
+}
+
 fn date(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
 }
@@ -134,29 +166,28 @@ async fn show(
         Ok(view) => view,
         Err(error) => return failure(locale, &error),
     };
-    let create_options = match &provider.passkeys {
+    let offer = match &provider.passkeys {
+        None => AddPasskey::Unavailable,
+        Some(_) if view.passkeys.len() >= MAX_PASSKEYS => AddPasskey::Full,
+        Some(_) if provider.freshness(session) < needed_to_add_passkey(&view) => {
+            AddPasskey::ConfirmFirst
+        }
         Some(passkeys) => {
             let name = format!(
                 "{} {}",
                 view.citizen.record.given_name, view.citizen.record.family_name
             );
             match passkeys
-                .start_registration(
-                    &format!("account:{}", session.sid),
-                    session.citizen_id,
-                    &name,
-                    &name,
-                )
+                .start_registration(&ceremony(session), session.citizen_id, &name, &name)
                 .await
             {
-                Ok(options) => Some(options.to_string()),
+                Ok(options) => AddPasskey::Create(options.to_string()),
                 Err(error) => {
                     tracing::warn!(%error, "passkey registration could not start");
                     return failure(locale, &LoginFailure::Unavailable);
                 }
             }
         }
-        None => None,
     };
     let passkeys: Vec<MethodRow> = view
         .passkeys
@@ -196,7 +227,12 @@ async fn show(
         phone: phone.as_deref(),
         passkeys: &passkeys,
         apps: &apps,
-        create_options: create_options.as_deref(),
+        add_passkey: match &offer {
+            AddPasskey::Create(options) => pages::AddPasskey::Create(options),
+            AddPasskey::ConfirmFirst => pages::AddPasskey::ConfirmFirst,
+            AddPasskey::Full => pages::AddPasskey::Full,
+            AddPasskey::Unavailable => pages::AddPasskey::Unavailable,
+        },
         notice: notice.map(|m| m.text(locale)),
         error: error.map(|(field, message, _)| (field, message.text(locale))),
         typed: error.map(|(_, _, typed)| typed).unwrap_or_default(),
@@ -255,24 +291,44 @@ pub async fn add_passkey(
     let Some(passkeys) = &provider.passkeys else {
         return failure(locale, &LoginFailure::Expired);
     };
-    let name = form.get("name").unwrap_or_default();
+    let citizen = session.citizen_id;
+    let view = match provider.account_view(&session).await {
+        Ok(view) => view,
+        Err(error) => return failure(locale, &error),
+    };
+    let needed = needed_to_add_passkey(&view);
+    if provider.freshness(&session) < needed {
+        provider
+            .note_method_change(citizen, "add", "passkey", "confirm_first")
+            .await;
+        return to_login(provider, request, confirm_for(needed, &session)).await;
+    }
+    // A blank name gets a default rather than a refusal: the authenticator has already made
+    // the credential, which a refusal would leave behind on the device.
+    let typed = form.get("name").unwrap_or_default();
+    let name = if typed.trim().is_empty() {
+        AccountMessage::default_passkey_name(locale)
+    } else {
+        typed
+    };
     let result = passkeys
         .finish_registration(
-            &format!("account:{}", session.sid),
-            session.citizen_id,
+            &ceremony(&session),
+            citizen,
             form.get("credential").unwrap_or_default(),
             name,
         )
         .await;
-    let citizen = session.citizen_id;
     let refused = match result {
         Ok(_) => {
             provider
                 .note_method_change(citizen, "add", "passkey", "added")
                 .await;
+            provider.notify_method_added(citizen).await;
             return done(AccountMessage::PasskeyAdded);
         }
         Err(PasskeyError::InvalidName) => AccountMessage::BadName,
+        Err(PasskeyError::TooMany) => AccountMessage::TooManyPasskeys,
         Err(PasskeyError::Refused(refusal)) => {
             provider
                 .note_method_change(citizen, "add", "passkey", refusal.as_str())
@@ -290,11 +346,33 @@ pub async fn add_passkey(
         &session,
         &session_cookie,
         None,
-        Some((PASSKEY_NAME_ID, refused, name)),
+        Some((PASSKEY_NAME_ID, refused, typed)),
     )
     .await;
     response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
     response
+}
+
+/// `POST /account/confirm`: the fresh login adding a passkey needs (with a passkey when the
+/// citizen has one).
+#[handler]
+pub async fn confirm_first(
+    request: &Request,
+    body: Body,
+    Data(provider): Data<&Arc<Provider>>,
+) -> Response {
+    let locale = locale_of(request);
+    let (session, _, _) = match posted(provider, request, body).await {
+        Ok(Ok(posted)) => posted,
+        Ok(Err(response)) => return response,
+        Err(error) => return failure(locale, &error),
+    };
+    let view = match provider.account_view(&session).await {
+        Ok(view) => view,
+        Err(error) => return failure(locale, &error),
+    };
+    let needed = needed_to_add_passkey(&view);
+    to_login(provider, request, confirm_for(needed, &session)).await
 }
 
 fn enrollment_page(
@@ -343,6 +421,12 @@ pub async fn start_app(
         Ok(Err(response)) => return response,
         Err(error) => return failure(locale, &error),
     };
+    if provider.freshness(&session) < Freshness::Recent {
+        provider
+            .note_method_change(session.citizen_id, "enroll", "totp", "confirm_first")
+            .await;
+        return to_login(provider, request, Confirm::Again).await;
+    }
     let name = form.get("name").unwrap_or_default();
     let refused = match provider
         .authenticators
@@ -406,6 +490,7 @@ pub async fn confirm_app(
             provider
                 .note_method_change(citizen, "enroll", "totp", "confirmed")
                 .await;
+            provider.notify_method_added(citizen).await;
             done(AccountMessage::AppAdded)
         }
         Err(AuthenticatorError::Refused(refusal)) => {
@@ -526,9 +611,9 @@ fn method_kind(kind: &str) -> &'static str {
     }
 }
 
-/// `POST /account/methods/{kind}/{id}/remove`. The last passkey goes only after a fresh
-/// passkey login ([`Provider::fresh_enough_to_remove_last`]): otherwise the citizen is sent
-/// to confirm with it first, and removes it when back.
+/// `POST /account/methods/{kind}/{id}/remove`. A passkey goes only after a fresh passkey
+/// login ([`Freshness`]): otherwise the citizen is sent to confirm with one first, and
+/// removes it when back.
 #[handler]
 pub async fn remove_method(
     request: &Request,
@@ -548,19 +633,19 @@ pub async fn remove_method(
             let Ok(id) = Uuid::parse_str(&id) else {
                 return not_found(provider, locale, &session, &session_cookie).await;
             };
-            let count = match passkeys.list(citizen).await {
-                Ok(list) if list.iter().any(|p| p.id == id) => list.len(),
+            match passkeys.list(citizen).await {
+                Ok(list) if list.iter().any(|p| p.id == id) => {}
                 Ok(_) => return not_found(provider, locale, &session, &session_cookie).await,
                 Err(error) => {
                     tracing::warn!(%error, "passkeys unavailable");
                     return failure(locale, &LoginFailure::Unavailable);
                 }
-            };
-            if count == 1 && !provider.fresh_enough_to_remove_last(&session) {
+            }
+            if provider.freshness(&session) < Freshness::Passkey {
                 provider
                     .note_method_change(citizen, "remove", "passkey", "confirm_first")
                     .await;
-                return to_login(provider, request, Some(citizen)).await;
+                return to_login(provider, request, Confirm::Passkey(citizen)).await;
             }
             passkeys
                 .remove(citizen, id)

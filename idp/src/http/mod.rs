@@ -63,6 +63,7 @@ pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> i
         .at("/login/:id/consent", post(browser::consent))
         .at("/account", get(account::account_page))
         .at("/account/passkeys", post(account::add_passkey))
+        .at("/account/confirm", post(account::confirm_first))
         .at("/account/apps", post(account::start_app))
         .at("/account/apps/confirm", post(account::confirm_app))
         .at(

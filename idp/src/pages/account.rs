@@ -36,14 +36,27 @@ pub struct AccountPage<'a> {
     pub passkeys: &'a [MethodRow],
     /// Authenticator apps.
     pub apps: &'a [MethodRow],
-    /// The WebAuthn options to add a passkey, when passkeys are available.
-    pub create_options: Option<&'a str>,
+    /// What the "add a passkey" section offers.
+    pub add_passkey: AddPasskey<'a>,
     /// A status message.
     pub notice: Option<&'a str>,
     /// A refused input: the id of its field and the message.
     pub error: Option<(&'a str, &'a str)>,
     /// What the citizen typed into the field in error, kept.
     pub typed: &'a str,
+}
+
+/// What the "add a passkey" section offers.
+#[derive(Debug, Clone, Copy)]
+pub enum AddPasskey<'a> {
+    /// The form, with the WebAuthn options to create one.
+    Create(&'a str),
+    /// First a fresh login (a button posting to `/account/confirm`).
+    ConfirmFirst,
+    /// Nothing: the citizen has as many as allowed.
+    Full,
+    /// Nothing: passkeys are not available at this address.
+    Unavailable,
 }
 
 struct AccountTexts {
@@ -69,6 +82,9 @@ struct AccountTexts {
     passkey_name_hint: &'static str,
     passkey_create: &'static str,
     no_passkeys: &'static str,
+    passkeys_full: &'static str,
+    confirm_first: &'static str,
+    confirm_button: &'static str,
     add_app: &'static str,
     add_app_intro: &'static str,
     app_name: &'static str,
@@ -108,6 +124,9 @@ const MN: AccountTexts = AccountTexts {
     passkey_name_hint: "Жишээ нь: Миний утас",
     passkey_create: "Нэвтрэх түлхүүр үүсгэх",
     no_passkeys: "Энэ хаягаар нэвтрэх түлхүүр ашиглах боломжгүй байна (аюулгүй холболт шаардлагатай).",
+    passkeys_full: "Танд хамгийн олондоо 10 нэвтрэх түлхүүр байж болно. Шинийг нэмэхийн өмнө нэгийг нь устгана уу.",
+    confirm_first: "Шинэ нэвтрэх арга нэмэх, нэвтрэх түлхүүр устгахын өмнө та өөрийгөө дахин баталгаажуулна.",
+    confirm_button: "Өөрийгөө баталгаажуулах",
     add_app: "Баталгаажуулах апп нэмэх",
     add_app_intro: "Google Authenticator, Microsoft Authenticator зэрэг апп 30 секунд тутам шинэ код гаргана.",
     app_name: "Апп-ын нэр",
@@ -147,6 +166,9 @@ const EN: AccountTexts = AccountTexts {
     passkey_name_hint: "For example: My phone",
     passkey_create: "Create a passkey",
     no_passkeys: "Passkeys cannot be used at this address (a secure connection is needed).",
+    passkeys_full: "You can have at most 10 passkeys. Remove one before adding another.",
+    confirm_first: "Before adding a way to log in or removing a passkey, you confirm it is you again.",
+    confirm_button: "Confirm it is me",
     add_app: "Add an authenticator app",
     add_app_intro: "Apps such as Google Authenticator or Microsoft Authenticator show a new code every 30 seconds.",
     app_name: "Name of the app",
@@ -282,8 +304,8 @@ pub fn account(page: &AccountPage<'_>) -> Page {
             ""
         }
     };
-    match page.create_options {
-        Some(options) => {
+    match page.add_passkey {
+        AddPasskey::Create(options) => {
             let field = Field {
                 id: PASSKEY_NAME_ID,
                 name: "name",
@@ -292,7 +314,8 @@ pub fn account(page: &AccountPage<'_>) -> Page {
                 value: typed_of(PASSKEY_NAME_ID),
                 error: error_of(PASSKEY_NAME_ID),
                 class: "",
-                attrs: "maxlength=\"64\" autocomplete=\"off\"",
+                // Required: the browser checks it before the authenticator makes anything.
+                attrs: "maxlength=\"64\" autocomplete=\"off\" required",
             }
             .render(locale);
             main.push_str(
@@ -308,7 +331,16 @@ pub fn account(page: &AccountPage<'_>) -> Page {
                 .render(locale),
             );
         }
-        None => main.push_str(&format!("<p>{}</p>\n", escape(t.no_passkeys))),
+        AddPasskey::ConfirmFirst => {
+            main.push_str(&format!("<p>{}</p>\n", escape(t.confirm_first)));
+            main.push_str(&form::open("/account/confirm", page.csrf, ""));
+            main.push_str(&form::submit(t.confirm_button, false, None));
+            main.push_str("</form>\n");
+        }
+        AddPasskey::Full => main.push_str(&format!("<p>{}</p>\n", escape(t.passkeys_full))),
+        AddPasskey::Unavailable => {
+            main.push_str(&format!("<p>{}</p>\n", escape(t.no_passkeys)));
+        }
     }
     main.push_str(&format!(
         "<h2>{}</h2>\n<p>{}</p>\n",
@@ -337,7 +369,7 @@ pub fn account(page: &AccountPage<'_>) -> Page {
     ));
     let mut layout = layout(locale, t.title, main);
     layout.has_error = page.error.is_some();
-    layout.script = page.create_options.map(|_| PASSKEY_JS);
+    layout.script = matches!(page.add_passkey, AddPasskey::Create(_)).then_some(PASSKEY_JS);
     layout.into_page(if page.error.is_some() { 422 } else { 200 })
 }
 
@@ -420,6 +452,8 @@ pub enum AccountMessage {
     PasskeyRefused,
     /// No such method.
     NotFound,
+    /// The citizen has as many passkeys as allowed.
+    TooManyPasskeys,
 }
 
 impl AccountMessage {
@@ -436,6 +470,7 @@ impl AccountMessage {
             Self::EnrollmentExpired => "enrollment_expired",
             Self::PasskeyRefused => "passkey_refused",
             Self::NotFound => "not_found",
+            Self::TooManyPasskeys => "too_many_passkeys",
         }
     }
 
@@ -492,6 +527,18 @@ impl AccountMessage {
             }
             (Self::NotFound, Locale::Mn) => "Ийм нэвтрэх арга олдсонгүй.",
             (Self::NotFound, Locale::En) => "There is no such way to log in.",
+            (Self::TooManyPasskeys, Locale::Mn) => {
+                "Танд хамгийн олондоо 10 нэвтрэх түлхүүр байж болно."
+            }
+            (Self::TooManyPasskeys, Locale::En) => "You can have at most 10 passkeys.",
+        }
+    }
+
+    /// The name a passkey gets when the citizen left the field blank.
+    pub fn default_passkey_name(locale: Locale) -> &'static str {
+        match locale {
+            Locale::Mn => "Нэвтрэх түлхүүр",
+            Locale::En => "Passkey",
         }
     }
 }

@@ -41,7 +41,8 @@ mod texts;
 mod tests;
 
 pub use account::{
-    APP_NAME_ID, AccountMessage, AccountPage, MethodRow, PASSKEY_NAME_ID, account, app_enrollment,
+    APP_NAME_ID, AccountMessage, AccountPage, AddPasskey, MethodRow, PASSKEY_NAME_ID, account,
+    app_enrollment,
 };
 pub use consent::{ScopeItem, consent};
 pub use dev::{OUTBOX_PATH, TryItResult, outbox, try_it};

@@ -7,10 +7,12 @@
 //! lives on DAN's own origin and reads the SSO session cookie itself, so no token is issued.
 //! A registered client that took the same id would not be reached through it.
 //!
-//! **Removing the last strong method.** Removing the citizen's last passkey (the last method
-//! above the SMS code) needs a session authenticated at `substantial` within the last
-//! [`FRESH_SECONDS`]: otherwise the page asks the citizen to confirm with a passkey first, so a
-//! borrowed SMS session cannot strip an account down to SMS.
+//! **Changes need a fresh login** ([`Freshness`]): adding a way in needs a login within the
+//! last [`FRESH_SECONDS`] (with a passkey, when the citizen has one), and removing a passkey
+//! (the last method above the SMS code included) needs a passkey login that recent; otherwise
+//! the citizen is sent to log in again first. A borrowed or old SMS session can neither add a
+//! stronger way in nor strip an account down to SMS. Every added method is also announced by
+//! SMS to the registry's phone.
 
 use uuid::Uuid;
 
@@ -30,6 +32,39 @@ pub const ACCOUNT_CLIENT_ID: &str = "dan-account";
 pub const ACCOUNT_PATH: &str = "/account";
 /// How recent a `substantial` login must be to remove the last passkey.
 pub const FRESH_SECONDS: i64 = 300;
+
+/// Which login the account asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// An ordinary login (no session yet).
+    No,
+    /// A fresh login, with any method.
+    Again,
+    /// A fresh passkey login of this citizen.
+    Passkey(Uuid),
+}
+
+/// How recently and how strongly a session authenticated, for the account's changes:
+///
+/// | change | needs |
+/// |---|---|
+/// | add a passkey, when the citizen has one | [`Freshness::Passkey`] |
+/// | add the first passkey, add an app | [`Freshness::Recent`] |
+/// | remove a passkey | [`Freshness::Passkey`] |
+/// | rename anything, remove an app | a session |
+///
+/// So a borrowed or old session cannot add a way in, and only a fresh passkey login removes
+/// a passkey (the last one included: the rule holds whatever the count, so two removals at
+/// once cannot strip the last one unconfirmed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Freshness {
+    /// Authenticated more than [`FRESH_SECONDS`] ago.
+    Stale,
+    /// Within [`FRESH_SECONDS`], below `substantial`.
+    Recent,
+    /// Within [`FRESH_SECONDS`], with a passkey.
+    Passkey,
+}
 
 /// What the account page shows.
 #[derive(Debug)]
@@ -78,15 +113,19 @@ impl Provider {
         tx.request.client_id == ACCOUNT_CLIENT_ID && tx.request.redirect_uri == ACCOUNT_PATH
     }
 
-    /// Starts a login to the account in the browser `browser`. With `confirm_for` (the
-    /// session's citizen), the citizen confirms with a passkey (a fresh `substantial` login)
-    /// before removing their last one.
+    /// Starts a login to the account in the browser `browser`: an ordinary one, a fresh one
+    /// ([`Confirm::Again`]), or a fresh passkey login of the session's citizen
+    /// ([`Confirm::Passkey`]) before a change that needs it ([`Freshness`]).
     pub async fn start_account_login(
         &self,
         browser: &str,
         locale: &str,
-        confirm_for: Option<Uuid>,
+        confirm: Confirm,
     ) -> Result<LoginTx, LoginFailure> {
+        let confirm_for = match confirm {
+            Confirm::Passkey(citizen) => Some(citizen),
+            _ => None,
+        };
         let request = AuthRequest {
             client_id: ACCOUNT_CLIENT_ID.to_owned(),
             redirect_uri: ACCOUNT_PATH.to_owned(),
@@ -96,7 +135,7 @@ impl Provider {
             nonce: None,
             code_challenge: String::new(),
             prompt: Prompt {
-                login: confirm_for.is_some(),
+                login: confirm != Confirm::No,
                 ..Prompt::default()
             },
             max_age: None,
@@ -165,11 +204,30 @@ impl Provider {
         })
     }
 
-    /// Whether the session may remove the citizen's last passkey now.
-    pub fn fresh_enough_to_remove_last(&self, session: &Session) -> bool {
+    /// How recently and how strongly the session's citizen authenticated.
+    pub fn freshness(&self, session: &Session) -> Freshness {
+        let recent = self.clock.now().timestamp() - session.auth_time <= FRESH_SECONDS;
         let strong =
             level_rank(&session.acr).unwrap_or(0) >= Method::Passkey { synced: false }.rank();
-        strong && self.clock.now().timestamp() - session.auth_time <= FRESH_SECONDS
+        match (recent, strong) {
+            (true, true) => Freshness::Passkey,
+            (true, false) => Freshness::Recent,
+            (false, _) => Freshness::Stale,
+        }
+    }
+
+    /// Tells the citizen by SMS, at the registry's phone, that a method was added.
+    pub async fn notify_method_added(&self, citizen_id: Uuid) {
+        let phone = self
+            .citizens
+            .find_by_id(CitizenId(citizen_id))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|c| c.record.phone_numbers.first().cloned());
+        if let Some(phone) = phone {
+            self.otp.notify_method_added(&phone);
+        }
     }
 
     /// Records a change the citizen made to their own methods (or a refused ceremony).

@@ -32,7 +32,9 @@ use crate::levels::Method;
 mod account;
 mod methods;
 
-pub use account::{ACCOUNT_CLIENT_ID, ACCOUNT_PATH, AccountView, FRESH_SECONDS};
+pub use account::{
+    ACCOUNT_CLIENT_ID, ACCOUNT_PATH, AccountView, Confirm, FRESH_SECONDS, Freshness,
+};
 
 /// The level one-time codes reach, and their methods (RFC 8176).
 pub const SMS_ACR: &str = "low";

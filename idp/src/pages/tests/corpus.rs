@@ -127,22 +127,27 @@ pub(super) fn every_page() -> Vec<(String, Page)> {
             last_used: Some(evil("rused")),
         };
         let rows = [row];
-        let account_page = |error: Option<(&'static str, &'static str)>| AccountPage {
+        let account_page = |error: Option<(&'static str, &'static str)>, add_passkey| AccountPage {
             locale,
             csrf: "csrf-token",
             name: "Бат Болд",
             phone: Some("+976 ••••12 34"),
             passkeys: &rows,
             apps: &rows,
-            create_options: Some("{\"publicKey\":{}}"),
+            add_passkey,
             notice: Some("notice"),
             error,
             typed: "typed",
         };
-        pages.push((format!("account-{l}"), account(&account_page(None))));
+        let create = AddPasskey::Create("{\"publicKey\":{}}");
+        pages.push((format!("account-{l}"), account(&account_page(None, create))));
         pages.push((
             format!("account-err-{l}"),
-            account(&account_page(Some((APP_NAME_ID, "bad name")))),
+            account(&account_page(Some((APP_NAME_ID, "bad name")), create)),
+        ));
+        pages.push((
+            format!("confirm-first-{l}"),
+            account(&account_page(None, AddPasskey::ConfirmFirst)),
         ));
         pages.push((
             format!("enroll-{l}"),

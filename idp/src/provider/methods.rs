@@ -4,11 +4,13 @@
 //! (started, or stepped up in place), the audit event, consent and the code.
 //!
 //! **What is offered.** After the registry number, the citizen's own methods are read: passkeys,
-//! confirmed authenticator apps, and the SMS code (when the registry holds a phone). Those that
-//! reach the level asked are offered; when none does, an essential level ends on the "you need a
-//! stronger method" page (and `unmet_authentication_requirements`), a voluntary one offers every
-//! method the citizen has. A number that is not a citizen's goes through the SMS path as
-//! before, so it cannot be told apart from a citizen with the SMS code only. A citizen with more
+//! confirmed authenticator apps, and the SMS code (when the registry holds a phone). For an
+//! essential level, only those that reach it are offered, and when none does the login ends on
+//! the "you need a stronger method" page (and `unmet_authentication_requirements`). For a
+//! voluntary level (`acr_values`) every method is offered, strongest first: above `low`, the
+//! passkey prompt comes first with the other ways under it, and a step-up may go on at the
+//! session's own level. A number that is not a citizen's, or a citizen with nothing but the
+//! registry's phone, goes through the SMS path as before, so the two cannot be told apart. A citizen with more
 //! than one method sees them listed, so the methods of a number are visible to whoever types
 //! it: the same trade-off as every login with a method picker after the identifier.
 

@@ -15,9 +15,9 @@ use crate::AdminBackend;
 use crate::desk::{Answer, Desk};
 use crate::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenLookup, CitizenView, ClientInput, ClientPage,
-    ClientSettings, ClientView, CreatedClient, InitialTokenInput, InitialTokenView,
-    IssuedInitialToken, KeyView, Me, Reason, RotatedSecret, ScopeView, SecretRotation,
-    StatisticsView,
+    ClientSettings, ClientView, CreatedClient, EnrollmentCodeInput, EnrollmentCodeView,
+    InitialTokenInput, InitialTokenView, IssuedInitialToken, KeyView, Me, Reason, RotatedSecret,
+    ScopeView, SecretRotation, StatisticsView,
 };
 use crate::problem::Failure;
 use crate::roles::{Permission, Principal};
@@ -43,8 +43,8 @@ enum Tag {
     Scopes,
     /// Signing keys. Roles: read by security-admin and auditor, rotated by security-admin.
     Keys,
-    /// Citizens: look-up (audit-logged with its reason), lock, unlock, end sessions. Role:
-    /// security-admin.
+    /// Citizens: look-up (audit-logged with its reason), lock, unlock, end sessions (role:
+    /// security-admin); Digital ID enrollment codes (registration-officer, security-admin).
     Citizens,
     /// The audit trail. Roles: security-admin and auditor.
     Audit,
@@ -66,6 +66,14 @@ enum Issued {
     /// Issued; the token is shown this once.
     #[oai(status = 201)]
     Issued(Json<IssuedInitialToken>),
+}
+
+/// 201 with a new enrollment code.
+#[derive(ApiResponse)]
+enum CodeIssued {
+    /// Issued; the code is shown this once.
+    #[oai(status = 201)]
+    Issued(Json<EnrollmentCodeView>),
 }
 
 /// The audit trail as NDJSON.
@@ -423,6 +431,27 @@ impl AdminApi {
             )
             .await
             .map(Json)
+    }
+
+    /// Issues a one-time Digital ID enrollment code for the citizen with this registry number
+    /// (registration officers, security admins): the officer has verified the citizen in
+    /// person against the civil registry's biometrics. Single use, valid 15 minutes; a device
+    /// the app enrolls with it gets the level `high`. The code is in this answer only.
+    #[oai(
+        path = "/digital-id/enrollment-codes",
+        method = "post",
+        tag = "Tag::Citizens"
+    )]
+    async fn issue_enrollment_code(
+        &self,
+        token: AdminToken,
+        input: Json<EnrollmentCodeInput>,
+    ) -> Answer<CodeIssued> {
+        let who = self.who(&token).await?;
+        self.desk
+            .issue_enrollment_code(&who, &input.0.registry_number)
+            .await
+            .map(|code| CodeIssued::Issued(Json(code)))
     }
 
     /// Ends every SSO session of a citizen: the next login anywhere asks them to authenticate

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use crate::AdminBackend;
 use crate::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage, ClientSettings,
-    ClientView, CreatedClient, InitialTokenInput, InitialTokenView, IssuedInitialToken, KeyView,
-    RotatedSecret, ScopeView, StatisticsView,
+    ClientView, CreatedClient, EnrollmentCodeView, InitialTokenInput, InitialTokenView,
+    IssuedInitialToken, KeyView, RotatedSecret, ScopeView, StatisticsView,
 };
 use crate::problem::{AdminFailure, Failure};
 use crate::roles::{Permission, Principal};
@@ -262,6 +262,24 @@ impl Desk {
             .remove_citizen_method(citizen_id, method_id, reason, who)
             .await;
         self.done(who, action, Some(method_id), changed).await
+    }
+
+    /// Issues a Digital ID enrollment code for a registry number (registration officers and
+    /// security admins). The audit record names the citizen by id, never by registry number.
+    pub(crate) async fn issue_enrollment_code(
+        &self,
+        who: &Principal,
+        registry_number: &str,
+    ) -> Answer<EnrollmentCodeView> {
+        let action = "digital_id.enrollment_code";
+        self.permit(who, Permission::EnrollDigitalId, action)
+            .await?;
+        let issued = self
+            .backend
+            .issue_enrollment_code(registry_number, who)
+            .await;
+        let target = issued.as_ref().ok().map(|v| v.citizen_id.clone());
+        self.done(who, action, target.as_deref(), issued).await
     }
 
     /// Ends every SSO session of a citizen, for a reason.

@@ -38,8 +38,8 @@ use poem_openapi::OpenApiService;
 pub use self::console::ConsoleOptions;
 use self::model::{
     AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage, ClientSettings,
-    ClientView, CreatedClient, InitialTokenInput, InitialTokenView, IssuedInitialToken, KeyView,
-    RotatedSecret, ScopeView, StatisticsView,
+    ClientView, CreatedClient, EnrollmentCodeView, InitialTokenInput, InitialTokenView,
+    IssuedInitialToken, KeyView, RotatedSecret, ScopeView, StatisticsView,
 };
 use self::problem::{AdminFailure, Problem};
 use self::roles::Principal;
@@ -178,6 +178,13 @@ pub trait AdminBackend: Send + Sync {
         reason: &str,
         actor: &Principal,
     ) -> Result<CitizenView, AdminFailure>;
+    /// Issues a Digital ID enrollment code for the citizen with `registry_number`, by the
+    /// registration officer `actor` (audit-logged with the officer).
+    async fn issue_enrollment_code(
+        &self,
+        registry_number: &str,
+        actor: &Principal,
+    ) -> Result<EnrollmentCodeView, AdminFailure>;
     /// Ends every SSO session of a citizen.
     async fn end_citizen_sessions(
         &self,
@@ -609,6 +616,13 @@ impl AdminBackend for NoBackend {
         _: &str,
         _: &Principal,
     ) -> Result<CitizenView, AdminFailure> {
+        Err(AdminFailure::Unavailable)
+    }
+    async fn issue_enrollment_code(
+        &self,
+        _: &str,
+        _: &Principal,
+    ) -> Result<EnrollmentCodeView, AdminFailure> {
         Err(AdminFailure::Unavailable)
     }
     async fn set_restricted_scope(

@@ -473,3 +473,42 @@ pub struct IssuedInitialToken {
     /// Its record.
     pub record: InitialTokenView,
 }
+
+/// The citizen a Digital ID enrollment code is issued for, by registry number: the officer
+/// has just checked their fingerprint against the civil registry.
+#[derive(Clone, PartialEq, Object)]
+pub struct EnrollmentCodeInput {
+    /// The registry number, e.g. `УБ90010112`.
+    pub registry_number: String,
+}
+
+impl std::fmt::Debug for EnrollmentCodeInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentCodeInput")
+            .finish_non_exhaustive()
+    }
+}
+
+/// A one-time Digital ID enrollment code, shown this once: the citizen types it into the app
+/// (or the kiosk shows it as a QR code). Single use, valid 15 minutes, stored only as a digest.
+#[derive(Clone, PartialEq, Object)]
+pub struct EnrollmentCodeView {
+    /// The code.
+    pub code: String,
+    /// When it stops working.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// The citizen's DAN id.
+    pub citizen_id: String,
+    /// The level a device enrolled with it gets: `high`.
+    pub level: String,
+}
+
+impl std::fmt::Debug for EnrollmentCodeView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentCodeView")
+            .field("code", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .field("citizen_id", &self.citizen_id)
+            .finish()
+    }
+}

@@ -5,6 +5,7 @@
 //! | `security-admin` | everything, and alone: the restricted scope, citizens |
 //! | `client-manager` | read and change clients |
 //! | `auditor` | read clients, keys and the audit trail; change nothing |
+//! | `registration-officer` | issue Digital ID enrollment codes to citizens verified in person |
 
 use serde::Serialize;
 
@@ -18,6 +19,9 @@ pub enum Role {
     ClientManager,
     /// Read-only.
     Auditor,
+    /// At a service centre: issues Digital ID enrollment codes after checking the citizen's
+    /// fingerprint against the civil registry, and nothing else.
+    RegistrationOfficer,
 }
 
 /// One kind of admin operation, which roles grant or not.
@@ -37,11 +41,18 @@ pub enum Permission {
     GrantRestricted,
     /// Look citizens up, lock and unlock them, end their sessions.
     Citizens,
+    /// Issue a Digital ID enrollment code for a registry number.
+    EnrollDigitalId,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Self; 3] = [Self::SecurityAdmin, Self::ClientManager, Self::Auditor];
+    pub const ALL: [Self; 4] = [
+        Self::SecurityAdmin,
+        Self::ClientManager,
+        Self::Auditor,
+        Self::RegistrationOfficer,
+    ];
 
     /// The stored and displayed name.
     pub fn as_str(self) -> &'static str {
@@ -49,6 +60,7 @@ impl Role {
             Self::SecurityAdmin => "security-admin",
             Self::ClientManager => "client-manager",
             Self::Auditor => "auditor",
+            Self::RegistrationOfficer => "registration-officer",
         }
     }
 
@@ -64,6 +76,7 @@ impl Role {
             Self::SecurityAdmin => true,
             Self::ClientManager => matches!(permission, ReadClients | WriteClients),
             Self::Auditor => matches!(permission, ReadClients | ReadKeys | ReadAudit),
+            Self::RegistrationOfficer => permission == EnrollDigitalId,
         }
     }
 }
@@ -92,6 +105,7 @@ mod tests {
             ReadAudit,
             GrantRestricted,
             Citizens,
+            EnrollDigitalId,
         ];
         assert!(all.iter().all(|p| Role::SecurityAdmin.may(*p)));
         let manager: Vec<_> = all
@@ -101,6 +115,11 @@ mod tests {
         assert_eq!(manager, [&ReadClients, &WriteClients]);
         let auditor: Vec<_> = all.iter().filter(|p| Role::Auditor.may(**p)).collect();
         assert_eq!(auditor, [&ReadClients, &ReadKeys, &ReadAudit]);
+        let officer: Vec<_> = all
+            .iter()
+            .filter(|p| Role::RegistrationOfficer.may(**p))
+            .collect();
+        assert_eq!(officer, [&EnrollDigitalId]);
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }

@@ -70,8 +70,8 @@ enum AdminCommand {
         /// Account name: 3 to 64 of a-z, 0-9, '.', '_' and '-'.
         #[arg(long)]
         name: String,
-        /// security-admin, client-manager or auditor.
-        #[arg(long, value_parser = |v: &str| idp::admins::Role::parse(v).ok_or("security-admin, client-manager or auditor"))]
+        /// security-admin, client-manager, auditor or registration-officer.
+        #[arg(long, value_parser = |v: &str| idp::admins::Role::parse(v).ok_or("security-admin, client-manager, auditor or registration-officer"))]
         role: idp::admins::Role,
         /// What the token is for.
         #[arg(long, default_value = "first token")]

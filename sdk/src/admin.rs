@@ -33,7 +33,7 @@ use serde_json::Value;
 use crate::http::{Fetch, read_capped};
 
 /// Every operation of the admin API, as `(method, path)` under `/api/v1`.
-pub const OPERATIONS: [(&str, &str); 27] = [
+pub const OPERATIONS: [(&str, &str); 28] = [
     ("get", "/me"),
     ("get", "/clients"),
     ("post", "/clients"),
@@ -60,6 +60,7 @@ pub const OPERATIONS: [(&str, &str); 27] = [
     ("post", "/citizens/{citizen_id}/unlock"),
     ("post", "/citizens/{citizen_id}/sessions/end"),
     ("post", "/citizens/{citizen_id}/methods/{method_id}/remove"),
+    ("post", "/digital-id/enrollment-codes"),
     ("get", "/keys"),
     ("post", "/keys/{algorithm}/rotate"),
     ("post", "/keys/{kid}/withdraw"),
@@ -429,6 +430,29 @@ pub struct InitialTokenView {
     pub revoked_at: Option<String>,
 }
 
+/// A Digital ID enrollment code just issued: shown this once, single use, valid 15 minutes.
+/// `Debug` hides the code.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollmentCode {
+    /// The code the citizen types into the app.
+    pub code: String,
+    /// When it stops working (RFC 3339).
+    pub expires_at: String,
+    /// The citizen's DAN id.
+    pub citizen_id: String,
+    /// The level a device enrolled with it gets (`high`).
+    pub level: String,
+}
+
+impl std::fmt::Debug for EnrollmentCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentCode")
+            .field("code", &"***")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An initial access token just issued: the token is shown this once. `Debug` hides it.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct IssuedInitialToken {
@@ -734,6 +758,22 @@ impl AdminClient {
         self.send(reqwest::Method::POST, &path, &[], Some(&body))
             .await
             .map(|_| ())
+    }
+
+    /// `POST /digital-id/enrollment-codes` (registration officers): a one-time Digital ID
+    /// enrollment code for the citizen with `registry_number`, shown this once.
+    pub async fn issue_enrollment_code(
+        &self,
+        registry_number: &str,
+    ) -> Result<EnrollmentCode, AdminError> {
+        let body = serde_json::json!({ "registry_number": registry_number });
+        self.call(
+            reqwest::Method::POST,
+            "/digital-id/enrollment-codes",
+            &[],
+            Some(&body),
+        )
+        .await
     }
 
     /// `POST /citizens/{citizen_id}/methods/{method_id}/remove`: one of the citizen's own

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use dan_sdk::admin::{
     AuditEventView, AuditPage, ChainReportView, CitizenView, ClientInput, ClientPage,
-    ClientSettings, ClientView, Count, CreatedClient, HourView, InitialTokenInput,
+    ClientSettings, ClientView, Count, CreatedClient, EnrollmentCode, HourView, InitialTokenInput,
     InitialTokenView, IssuedInitialToken, KeyView, Me, MethodView, OPERATIONS, Problem,
     RotatedSecret, ScopeView, StatisticsView,
 };
@@ -242,6 +242,15 @@ fn each_type_has_exactly_the_properties_of_its_schema() {
                     registrations: 0,
                     revoked_at: None,
                 },
+            }),
+        ),
+        (
+            "EnrollmentCodeView",
+            keys(&EnrollmentCode {
+                code: String::new(),
+                expires_at: String::new(),
+                citizen_id: String::new(),
+                level: String::new(),
             }),
         ),
         (

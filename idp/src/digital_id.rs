@@ -669,7 +669,11 @@ impl DigitalId {
     /// present (the issuer and the endpoint's path, say). Returns the device, which is not
     /// revoked. A refusal is [`DigitalIdError::TokenRefused`] with its reason.
     #[tracing::instrument(name = "digital_id.authenticate", skip_all)]
-    pub async fn authenticate(&self, token: &str, audience: &str) -> Result<Device, DigitalIdError> {
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        audience: &str,
+    ) -> Result<Device, DigitalIdError> {
         let parsed = Compact::parse(token).map_err(|_| refused(TokenRefusal::Malformed))?;
         if parsed.header.alg != "ES256" {
             return Err(refused(TokenRefusal::Algorithm));
@@ -796,7 +800,11 @@ mod tests {
         );
         assert_eq!(normalize_code("ABCD-EFGH-012"), None, "too short");
         assert_eq!(normalize_code("ABCD-EFGH-01234"), None, "too long");
-        assert_eq!(normalize_code("ABCD-EFGH-012U"), None, "U is not in the alphabet");
+        assert_eq!(
+            normalize_code("ABCD-EFGH-012U"),
+            None,
+            "U is not in the alphabet"
+        );
         assert_eq!(normalize_code("ABCD-EFGH-012Ж"), None);
     }
 
@@ -809,7 +817,9 @@ mod tests {
         // RFC 7638 section 3.2: required members only, lexicographic order, no whitespace.
         assert_eq!(
             thumbprint,
-            digest(&format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#))
+            digest(&format!(
+                r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
+            ))
         );
         assert_eq!(
             canonical,

@@ -43,11 +43,7 @@ fn fixture(db: Database) -> Fixture {
             .unwrap(),
     ));
     let ephemeral = Arc::new(MemoryStore::new(1000, clock.clone()));
-    let digital_id = DigitalId::new(
-        Arc::new(db.digital_id_devices()),
-        ephemeral,
-        clock.clone(),
-    );
+    let digital_id = DigitalId::new(Arc::new(db.digital_id_devices()), ephemeral, clock.clone());
     Fixture {
         db,
         digital_id,
@@ -125,7 +121,11 @@ fn refusal(result: Result<Device, DigitalIdError>) -> TokenRefusal {
 
 /// Enrolls a device for `citizen` with an officer's code.
 async fn enrolled(f: &Fixture, citizen: Uuid, key: &SigningKey) -> Device {
-    let code = f.digital_id.issue_code(citizen, "officer.bat").await.unwrap();
+    let code = f
+        .digital_id
+        .issue_code(citizen, "officer.bat")
+        .await
+        .unwrap();
     f.digital_id.enroll(request(&code.code, key)).await.unwrap()
 }
 
@@ -154,9 +154,16 @@ async fn an_officers_code_enrolls_one_device_at_high(db: Database) {
         code.expires_at,
         f.clock.now() + chrono::Duration::from_std(ENROLLMENT_CODE_LIFETIME).unwrap()
     );
-    assert!(!format!("{code:?}").contains(&code.code), "Debug shows the code");
+    assert!(
+        !format!("{code:?}").contains(&code.code),
+        "Debug shows the code"
+    );
 
-    let device = f.digital_id.enroll(request(&code.code, &key)).await.unwrap();
+    let device = f
+        .digital_id
+        .enroll(request(&code.code, &key))
+        .await
+        .unwrap();
     assert_eq!(device.citizen_id, citizen);
     assert_eq!(device.level, DeviceLevel::High);
     assert_eq!(device.level.as_str(), "high");
@@ -294,7 +301,10 @@ async fn two_enrollments_racing_with_one_code_make_one_device(db: Database) {
             .await
             .unwrap();
         let (a, b) = (f.digital_id.clone(), f.digital_id.clone());
-        let (ra, rb) = (request(&code.code, &device_key()), request(&code.code, &device_key()));
+        let (ra, rb) = (
+            request(&code.code, &device_key()),
+            request(&code.code, &device_key()),
+        );
         let (first, second) = tokio::join!(
             tokio::spawn(async move { a.enroll(ra).await }),
             tokio::spawn(async move { b.enroll(rb).await })
@@ -331,7 +341,8 @@ async fn bad_requests_store_nothing_and_keep_the_code(db: Database) {
         .public_jwk()
         .unwrap();
     let p384 = json!({"kty": "EC", "crv": "P-384", "x": encode(&[1; 48]), "y": encode(&[2; 48])});
-    let off_curve = json!({"kty": "EC", "crv": "P-256", "x": encode(&[1; 32]), "y": encode(&[2; 32])});
+    let off_curve =
+        json!({"kty": "EC", "crv": "P-256", "x": encode(&[1; 32]), "y": encode(&[2; 32])});
     let mut private = good_jwk.clone();
     private["d"] = json!(encode(&[3; 32]));
     let mut wrong_alg = good_jwk.clone();
@@ -510,7 +521,10 @@ async fn a_device_token_authenticates_a_call(db: Database) {
     assert_eq!(plain.id, device.id);
     assert_eq!(plain.citizen_id, citizen);
     assert_eq!(plain.last_used_at, Some(f.clock.now()));
-    assert_eq!(row(&f.db, device.id).await.last_used_at, Some(f.clock.now()));
+    assert_eq!(
+        row(&f.db, device.id).await.last_used_at,
+        Some(f.clock.now())
+    );
     let mut with_aud = claims(&f, device.id);
     with_aud["aud"] = json!(AUDIENCE);
     f.digital_id
@@ -556,7 +570,10 @@ async fn a_device_token_authenticates_a_call(db: Database) {
         .await
         .unwrap();
     assert_eq!(later.last_used_at, Some(f.clock.now()));
-    assert_eq!(row(&f.db, device.id).await.last_used_at, Some(f.clock.now()));
+    assert_eq!(
+        row(&f.db, device.id).await.last_used_at,
+        Some(f.clock.now())
+    );
 }
 
 async fn device_tokens_are_refused_for_each_reason(db: Database) {
@@ -725,7 +742,13 @@ async fn devices_and_revocation_are_bound_to_the_citizen(db: Database) {
         .collect();
     assert_eq!(ids, [first.id, second.id]);
     assert_eq!(f.digital_id.devices(bat).await.unwrap().len(), 1);
-    assert!(f.digital_id.devices(Uuid::new_v4()).await.unwrap().is_empty());
+    assert!(
+        f.digital_id
+            .devices(Uuid::new_v4())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Another citizen's device, or an unknown one: not found, nothing revoked.
     assert!(matches!(

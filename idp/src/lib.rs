@@ -15,6 +15,7 @@
 //! | [`otp`] | SMS one-time codes: drawing, hashing, limits, no enumeration |
 //! | [`authenticators`] | authenticator apps: enroll (QR), confirm, verify once, rename, remove |
 //! | [`passkeys`] | passkeys (WebAuthn): registration, citizen-bound and usernameless login, counter, rename, remove |
+//! | [`digital_id`] | the Digital ID app's devices: officer enrollment codes, enrollment, device-signed call tokens, revocation |
 //! | [`totp`] | authenticator-app codes (RFC 6238): secrets, `otpauth://` URI, QR as SVG, replay-safe check |
 //! | [`sessions`] | the SSO session |
 //! | [`consent`] | remembered consents (port) |
@@ -52,6 +53,7 @@ pub mod config;
 pub mod consent;
 pub mod database;
 pub mod demo;
+pub mod digital_id;
 pub mod ephemeral;
 pub mod http;
 pub mod jose;

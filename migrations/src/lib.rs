@@ -16,6 +16,7 @@
 //! | [`m20261125_000007_create_client_registration`] | `initial_access_tokens`, `clients.registration_token_hash`: dynamic client registration (RFC 7591, 7592) |
 //! | [`m20261125_000008_create_authenticators`] | `citizen_authenticators`: citizens' authenticator apps (TOTP) |
 //! | [`m20261125_000009_create_passkeys`] | `citizen_passkeys`: citizens' passkeys (WebAuthn), one citizen per credential id |
+//! | [`m20261125_000010_create_digital_id_devices`] | `digital_id_devices`: Digital ID app keys (P-256), one device per key thumbprint, revocation kept |
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
@@ -29,6 +30,7 @@ pub mod m20261125_000006_add_client_revision;
 pub mod m20261125_000007_create_client_registration;
 pub mod m20261125_000008_create_authenticators;
 pub mod m20261125_000009_create_passkeys;
+pub mod m20261125_000010_create_digital_id_devices;
 
 /// Every migration of DAN, in the order they apply.
 pub struct Migrator;
@@ -46,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_create_client_registration::Migration),
             Box::new(m20261125_000008_create_authenticators::Migration),
             Box::new(m20261125_000009_create_passkeys::Migration),
+            Box::new(m20261125_000010_create_digital_id_devices::Migration),
         ]
     }
 }

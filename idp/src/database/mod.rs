@@ -12,6 +12,7 @@ mod audit;
 pub mod authenticators;
 mod citizens;
 mod clients;
+pub mod digital_id;
 mod oidc;
 pub mod passkeys;
 mod registration;
@@ -243,6 +244,11 @@ impl Database {
     /// Citizens' passkeys on this database.
     pub fn passkeys(&self) -> passkeys::SqlPasskeyStore {
         passkeys::SqlPasskeyStore::new(self.connection.clone())
+    }
+
+    /// Citizens' Digital ID devices on this database.
+    pub fn digital_id_devices(&self) -> digital_id::SqlDeviceStore {
+        digital_id::SqlDeviceStore::new(self.connection.clone())
     }
 
     /// Dynamic client registration's tokens on this database.

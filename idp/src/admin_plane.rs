@@ -9,9 +9,9 @@ use chrono::SecondsFormat;
 use dan_admin::AdminBackend;
 use dan_admin::model::{
     AuditEventView, AuditPage, AuditQuery, ChainReportView, CitizenView, ClientInput, ClientPage,
-    ClientSettings, ClientView, Count, CreatedClient, HourView, InitialTokenInput,
-    InitialTokenView, IssuedInitialToken, KeyView, MethodView, RotatedSecret, ScopeView,
-    StatisticsView,
+    ClientSettings, ClientView, Count, CreatedClient, EnrollmentCodeView, HourView,
+    InitialTokenInput, InitialTokenView, IssuedInitialToken, KeyView, MethodView, RotatedSecret,
+    ScopeView, StatisticsView,
 };
 use dan_admin::problem::AdminFailure;
 use dan_admin::roles::Principal;
@@ -844,6 +844,54 @@ impl AdminBackend for AdminPlane {
                 AdminFailure::Unavailable
             })?;
         self.view_of(&citizen).await
+    }
+
+    async fn issue_enrollment_code(
+        &self,
+        registry_number: &str,
+        actor: &Principal,
+    ) -> Result<EnrollmentCodeView, AdminFailure> {
+        let number = RegistryNumber::parse(registry_number)
+            .map_err(|e| AdminFailure::invalid("registry_number", e.to_string()))?;
+        let citizen = self
+            .citizens
+            .find_by_registry_number(&number)
+            .await
+            .map_err(storage)?
+            .ok_or_else(|| AdminFailure::NotFound("no citizen with this registry number".into()))?;
+        if citizen.record.status != crate::citizens::CitizenStatus::Active {
+            return Err(AdminFailure::invalid(
+                "registry_number",
+                "this citizen may not log in (locked or deceased): no Digital ID can be enrolled",
+            ));
+        }
+        // Recorded, with the officer, before the code leaves.
+        self.audit
+            .record(
+                NewEvent::new(EventKind::AdminAction, Actor::Admin(actor.name.clone()))
+                    .citizen(citizen.id)
+                    .detail("action", "digital_id.enrollment_code"),
+            )
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "an enrollment code could not be audited; refused");
+                AdminFailure::Unavailable
+            })?;
+        let issued = self
+            .provider
+            .digital_id
+            .issue_code(citizen.id.0, &actor.name)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "an enrollment code could not be issued");
+                AdminFailure::Unavailable
+            })?;
+        Ok(EnrollmentCodeView {
+            code: issued.code,
+            expires_at: issued.expires_at,
+            citizen_id: citizen.id.0.to_string(),
+            level: crate::digital_id::DeviceLevel::High.as_str().to_owned(),
+        })
     }
 
     async fn set_citizen_locked(

@@ -234,8 +234,14 @@ pub async fn build_provider(
         clock.clone(),
     );
     let passkeys = passkeys(config, database, store.clone(), clock.clone())?;
+    let digital_id = crate::digital_id::DigitalId::new(
+        Arc::new(database.digital_id_devices()),
+        store.clone(),
+        clock.clone(),
+    );
     Ok(Provider {
         passkeys,
+        digital_id,
         authenticators,
         registrations,
         statistics,

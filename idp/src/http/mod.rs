@@ -6,6 +6,7 @@
 mod account;
 mod browser;
 mod dev;
+mod digital_id;
 mod edge;
 mod health;
 mod protocol;
@@ -61,6 +62,8 @@ pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> i
         .at("/login/:id/code", post(browser::submit_code))
         .at("/login/:id/resend", post(browser::resend))
         .at("/login/:id/consent", post(browser::consent))
+        .at("/digital-id/v1/enroll", post(digital_id::enroll))
+        .at("/digital-id/v1/device", get(digital_id::own_device))
         .at("/account", get(account::account_page))
         .at("/account/passkeys", post(account::add_passkey))
         .at("/account/confirm", post(account::confirm_first))

@@ -83,6 +83,8 @@ pub struct Provider {
     /// Passkeys (WebAuthn); `None` when the issuer cannot use them (plain http off
     /// `localhost`, in development).
     pub passkeys: Option<crate::passkeys::Passkeys>,
+    /// Digital ID devices: enrollment codes, enrollment, device authentication.
+    pub digital_id: crate::digital_id::DigitalId,
     /// Citizens' own authentication methods (authenticator apps).
     pub authenticators: crate::authenticators::Authenticators,
     /// Client authentication at the token-style endpoints.

@@ -323,15 +323,16 @@ pub struct CitizenView {
 pub struct MethodView {
     /// Its id, for removal (absent for what the civil registry holds).
     pub id: Option<String>,
-    /// `sms` (a code to the registry's phone number), `totp` (an authenticator app) or
-    /// `passkey`; Digital ID devices join when they are built.
+    /// `sms` (a code to the registry's phone number), `totp` (an authenticator app),
+    /// `passkey`, or `digital_id` (a Digital ID app's device key).
     pub kind: String,
     /// The level of assurance it gives: `low`, `substantial` or `high`.
     pub level: String,
     /// What identifies it: the phone number masked, or the citizen's name for an app or a
     /// passkey.
     pub label: String,
-    /// Where it comes from: `civil_registry` (changed there, not here) or `citizen`.
+    /// Where it comes from: `civil_registry` (changed there, not here), `citizen`, or
+    /// `registration_officer` (a Digital ID device enrolled after an in-person check).
     pub source: String,
     /// Whether an administrator may remove it (never for what the civil registry holds).
     pub removable: bool,

@@ -83,6 +83,7 @@ fn citizen_view(
     citizen: &Citizen,
     apps: &[StoredAuthenticator],
     passkeys: &[crate::passkeys::PasskeyInfo],
+    devices: &[crate::digital_id::Device],
 ) -> CitizenView {
     let record = &citizen.record;
     // Codes go to the registry's first number; the others are held but not used.
@@ -112,6 +113,18 @@ fn citizen_view(
         source: "citizen".to_owned(),
         removable: true,
     });
+    let devices = devices.iter().map(|device| MethodView {
+        id: Some(device.id.to_string()),
+        kind: "digital_id".to_owned(),
+        level: device.level.as_str().to_owned(),
+        label: format!("{} ({})", device.name, device.platform),
+        source: if device.enrolled_by == crate::digital_id::ENROLLED_BY_CITIZEN {
+            "citizen".to_owned()
+        } else {
+            "registration_officer".to_owned()
+        },
+        removable: true,
+    });
     CitizenView {
         citizen_id: citizen.id.0.to_string(),
         registry_number: record.registry_number.as_str().to_owned(),
@@ -120,7 +133,12 @@ fn citizen_view(
         birth_date: record.birth_date.to_string(),
         status: record.status.as_str().to_owned(),
         phone: record.phone_numbers.first().map(|p| mask_phone(p.as_str())),
-        methods: sms.into_iter().chain(passkeys).chain(apps).collect(),
+        methods: sms
+            .into_iter()
+            .chain(devices)
+            .chain(passkeys)
+            .chain(apps)
+            .collect(),
     }
 }
 
@@ -368,7 +386,41 @@ impl AdminPlane {
             Some(passkeys) => passkeys.list(citizen.id.0).await.map_err(passkey_failure)?,
             None => Vec::new(),
         };
-        Ok(citizen_view(citizen, &apps, &passkeys))
+        let devices = self
+            .provider
+            .digital_id
+            .devices(citizen.id.0)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "digital id devices unavailable");
+                AdminFailure::Unavailable
+            })?;
+        Ok(citizen_view(citizen, &apps, &passkeys, &devices))
+    }
+
+    /// Removes the passkey, or else revokes the Digital ID device, with this id.
+    async fn remove_uuid_method(
+        &self,
+        citizen: uuid::Uuid,
+        id: uuid::Uuid,
+    ) -> Result<(), AdminFailure> {
+        if let Some(passkeys) = &self.provider.passkeys {
+            match passkeys.remove(citizen, id).await {
+                Ok(()) => return Ok(()),
+                Err(crate::passkeys::PasskeyError::NotFound) => {}
+                Err(other) => return Err(passkey_failure(other)),
+            }
+        }
+        match self.provider.digital_id.revoke(citizen, id).await {
+            Ok(()) => Ok(()),
+            Err(crate::digital_id::DigitalIdError::NotFound) => Err(AdminFailure::NotFound(
+                "no such authentication method of this citizen".to_owned(),
+            )),
+            Err(error) => {
+                tracing::error!(%error, "digital id devices unavailable");
+                Err(AdminFailure::Unavailable)
+            }
+        }
     }
 
     async fn end_sessions(&self, citizen: CitizenId) -> Result<(), AdminFailure> {
@@ -949,15 +1001,9 @@ impl AdminBackend for AdminPlane {
     ) -> Result<CitizenView, AdminFailure> {
         check_reason(reason)?;
         let citizen = self.citizen(citizen_id).await?;
-        // Passkeys have UUIDs; authenticator apps do not.
-        let passkey = uuid::Uuid::parse_str(method_id)
-            .ok()
-            .zip(self.provider.passkeys.as_ref());
-        match passkey {
-            Some((id, passkeys)) => passkeys
-                .remove(citizen.id.0, id)
-                .await
-                .map_err(passkey_failure)?,
+        // Passkeys and Digital ID devices have UUIDs; authenticator apps do not.
+        match uuid::Uuid::parse_str(method_id).ok() {
+            Some(id) => self.remove_uuid_method(citizen.id.0, id).await?,
             None => self
                 .provider
                 .authenticators

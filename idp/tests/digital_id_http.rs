@@ -191,4 +191,96 @@ async fn an_officer_issues_a_code_and_the_app_enrolls_and_authenticates(server: 
     assert!(trail.iter().all(|e| !e.detail.contains(CITIZEN.0)));
 }
 
-on_both_backends!(an_officer_issues_a_code_and_the_app_enrolls_and_authenticates);
+async fn devices_are_listed_and_revoked_by_the_citizen_and_by_a_security_admin(server: TestServer) {
+    use idp::admins::Role;
+    use support::server::{Browser, LoginPage, csrf};
+    let officer = token(&server, "officer.bat", Role::RegistrationOfficer).await;
+    let admin = token(&server, "dorj", Role::SecurityAdmin).await;
+    let mut ids = Vec::new();
+    let mut keys = Vec::new();
+    for name in ["phone", "tablet"] {
+        let (_, issued) = issue(&server, &officer, CITIZEN.0).await;
+        let key = SigningKey::generate(Algorithm::Es256, name).unwrap();
+        let (status, device) = enroll(&server, issued["code"].as_str().unwrap(), &key).await;
+        assert_eq!(status, 201);
+        ids.push(device["device_id"].as_str().unwrap().to_owned());
+        keys.push(key);
+    }
+    // The admin look-up lists both, at high, enrolled by an officer.
+    let found: Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/citizens/lookup", server.admin_base))
+        .bearer_auth(&admin)
+        .json(&json!({"registry_number": CITIZEN.0, "reason": "ticket 11"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let devices: Vec<&Value> = found["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "digital_id")
+        .collect();
+    assert_eq!(devices.len(), 2, "{found}");
+    assert!(devices.iter().all(|d| d["level"] == "high"
+        && d["source"] == "registration_officer"
+        && d["removable"] == true));
+    // A security admin revokes the tablet.
+    let citizen = found["citizen_id"].as_str().unwrap();
+    let revoked = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/citizens/{citizen}/methods/{}/remove",
+            server.admin_base, ids[1]
+        ))
+        .bearer_auth(&admin)
+        .json(&json!({"reason": "tablet stolen, ticket 11"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let tablet = device_token(&server, &keys[1], &ids[1], 30);
+    assert_eq!(own_device(&server, Some(&tablet)).await.status(), 401);
+
+    // The citizen sees the phone on the account page and revokes it there.
+    let browser = Browser::new();
+    let start = browser.get(&server.url("/account")).await;
+    let page = LoginPage::at(&server, &browser, start.location.as_deref().unwrap()).await;
+    let code = page.code_for_citizen(&server, &browser).await;
+    let entered = page.post(&browser, "code", &[("code", &code)]).await;
+    assert_eq!(entered.location.as_deref(), Some("/account"));
+    let account = browser.get(&server.url("/account")).await;
+    assert!(
+        account.body.contains("Миний утас (Android 15)"),
+        "{}",
+        account.body
+    );
+    assert!(
+        !account.body.contains(&ids[1]),
+        "a revoked device is not listed"
+    );
+    let removed = browser
+        .post(
+            &server.url(&format!("/account/methods/device/{}/remove", ids[0])),
+            &[("csrf", &csrf(&account.body))],
+        )
+        .await;
+    assert_eq!(removed.location.as_deref(), Some("/account?done=removed"));
+    let phone = device_token(&server, &keys[0], &ids[0], 30);
+    assert_eq!(own_device(&server, Some(&phone)).await.status(), 401);
+    assert!(
+        server
+            .provider
+            .digital_id
+            .devices(Uuid::parse_str(citizen).unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+on_both_backends!(
+    an_officer_issues_a_code_and_the_app_enrolls_and_authenticates,
+    devices_are_listed_and_revoked_by_the_citizen_and_by_a_security_admin,
+);

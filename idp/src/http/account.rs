@@ -189,6 +189,17 @@ async fn show(
             }
         }
     };
+    let devices: Vec<MethodRow> = view
+        .devices
+        .iter()
+        .map(|d| MethodRow {
+            id: d.id.to_string(),
+            name: format!("{} ({})", d.name, d.platform),
+            added: date(d.created_at),
+            last_used: d.last_used_at.map(date),
+            level: Some(pages::level_words(locale, d.level.as_str())),
+        })
+        .collect();
     let passkeys: Vec<MethodRow> = view
         .passkeys
         .iter()
@@ -197,6 +208,7 @@ async fn show(
             name: p.name.clone(),
             added: date(p.created_at),
             last_used: p.last_used_at.map(date),
+            level: None,
         })
         .collect();
     let apps: Vec<MethodRow> = view
@@ -207,6 +219,7 @@ async fn show(
             name: a.name.clone(),
             added: date(a.created_at),
             last_used: a.last_used_at.map(date),
+            level: None,
         })
         .collect();
     let phone = view
@@ -225,6 +238,7 @@ async fn show(
         csrf: &csrf,
         name: &name,
         phone: phone.as_deref(),
+        devices: &devices,
         passkeys: &passkeys,
         apps: &apps,
         add_passkey: match &offer {
@@ -607,6 +621,7 @@ pub async fn rename_method(
 fn method_kind(kind: &str) -> &'static str {
     match kind {
         "passkey" => "passkey",
+        "device" => "digital_id",
         _ => "totp",
     }
 }
@@ -657,6 +672,14 @@ pub async fn remove_method(
             .remove(citizen, &id)
             .await
             .map_err(|e| !matches!(e, AuthenticatorError::NotFound)),
+        ("device", _) => match Uuid::parse_str(&id) {
+            Ok(device) => provider
+                .digital_id
+                .revoke(citizen, device)
+                .await
+                .map_err(|e| !matches!(e, crate::digital_id::DigitalIdError::NotFound)),
+            Err(_) => Err(false),
+        },
         _ => Err(false),
     };
     match removed {

@@ -19,6 +19,9 @@ pub struct MethodRow {
     pub added: String,
     /// When it last logged in (already formatted).
     pub last_used: Option<String>,
+    /// Its level, when it is not the one of its kind (a Digital ID device: high or
+    /// substantial), in the page's language.
+    pub level: Option<String>,
 }
 
 /// What the account page shows.
@@ -32,6 +35,8 @@ pub struct AccountPage<'a> {
     pub name: &'a str,
     /// The registry's phone, masked, when there is one.
     pub phone: Option<&'a str>,
+    /// Digital ID devices.
+    pub devices: &'a [MethodRow],
     /// Passkeys.
     pub passkeys: &'a [MethodRow],
     /// Authenticator apps.
@@ -70,9 +75,11 @@ struct AccountTexts {
     sms: &'static str,
     sms_note: &'static str,
     passkey: &'static str,
+    device: &'static str,
     app: &'static str,
     low: &'static str,
     substantial: &'static str,
+    high: &'static str,
     rename: &'static str,
     new_name: &'static str,
     remove: &'static str,
@@ -112,9 +119,11 @@ const MN: AccountTexts = AccountTexts {
     sms: "SMS код",
     sms_note: "Улсын бүртгэлд бүртгэлтэй утас. Өөрчлөхдөө иргэний бүртгэлд хандана уу.",
     passkey: "Нэвтрэх түлхүүр",
+    device: "Дижитал ID апп",
     app: "Баталгаажуулах апп",
     low: "доод",
     substantial: "дунд",
+    high: "өндөр",
     rename: "Нэр солих",
     new_name: "Шинэ нэр",
     remove: "Устгах",
@@ -154,9 +163,11 @@ const EN: AccountTexts = AccountTexts {
     sms: "SMS code",
     sms_note: "The phone in the civil registry. To change it, contact the civil registry.",
     passkey: "Passkey",
+    device: "Digital ID app",
     app: "Authenticator app",
     low: "low",
     substantial: "substantial",
+    high: "high",
     rename: "Rename",
     new_name: "New name",
     remove: "Remove",
@@ -192,6 +203,17 @@ fn texts(locale: Locale) -> &'static AccountTexts {
     }
 }
 
+/// A Digital ID device's level in `locale`'s words.
+pub fn level_words(locale: Locale, level: &str) -> String {
+    let t = texts(locale);
+    match level {
+        "high" => t.high,
+        "substantial" => t.substantial,
+        _ => t.low,
+    }
+    .to_owned()
+}
+
 /// Ids of the account's fields (the error summary links to them).
 pub const PASSKEY_NAME_ID: &str = "passkey-name";
 /// The authenticator app's name field.
@@ -212,36 +234,45 @@ fn rows(
     level: &str,
     list: &[MethodRow],
     csrf: &str,
+    renamable: bool,
 ) -> String {
     let mut html = String::new();
     for row in list {
         let base = format!("/account/methods/{kind}/{}", row.id);
         let rename_id = format!("rename-{kind}-{}", row.id);
+        let rename_form = if renamable {
+            format!(
+                "<form method=\"post\" action=\"{rename}\" class=\"inline\">\n{csrf}\
+                 <label for=\"{rid}\">{new_name}</label>\n\
+                 <input class=\"input\" id=\"{rid}\" name=\"name\" type=\"text\" value=\"{name}\" \
+                 maxlength=\"64\" autocomplete=\"off\">\n\
+                 <button type=\"submit\" class=\"btn secondary\">{rename_label}</button>\n</form>\n",
+                rename = url_attr(&format!("{base}/rename")),
+                csrf = form::hidden("csrf", csrf),
+                rid = escape(&rename_id),
+                new_name = escape(t.new_name),
+                name = escape(&row.name),
+                rename_label = escape(t.rename),
+            )
+        } else {
+            String::new()
+        };
         html.push_str(&format!(
             "<li class=\"method\">\n<h3>{name}</h3>\n<p>{label} · {level_label}: {level} · \
-             {added_label}: {added} · {used_label}: {used}</p>\n\
-             <form method=\"post\" action=\"{rename}\" class=\"inline\">\n{csrf}\
-             <label for=\"{rid}\">{new_name}</label>\n\
-             <input class=\"input\" id=\"{rid}\" name=\"name\" type=\"text\" value=\"{name}\" \
-             maxlength=\"64\" autocomplete=\"off\">\n\
-             <button type=\"submit\" class=\"btn secondary\">{rename_label}</button>\n</form>\n\
+             {added_label}: {added} · {used_label}: {used}</p>\n{rename_form}\
              <form method=\"post\" action=\"{remove}\" class=\"inline\">\n{csrf}\
              <button type=\"submit\" class=\"btn secondary\" aria-label=\"{remove_aria}\">{remove_label}</button>\n\
              </form>\n</li>\n",
             label = escape(label),
             name = escape(&row.name),
             level_label = escape(t.level),
-            level = escape(level),
+            level = escape(row.level.as_deref().unwrap_or(level)),
             added_label = escape(t.added),
             added = escape(&row.added),
             used_label = escape(t.last_used),
             used = escape(row.last_used.as_deref().unwrap_or(t.never)),
-            rename = url_attr(&format!("{base}/rename")),
             remove = url_attr(&format!("{base}/remove")),
             csrf = form::hidden("csrf", csrf),
-            rid = escape(&rename_id),
-            new_name = escape(t.new_name),
-            rename_label = escape(t.rename),
             remove_label = escape(t.remove),
             remove_aria = escape(&format!("{} {}", t.remove, row.name)),
         ));
@@ -282,13 +313,23 @@ pub fn account(page: &AccountPage<'_>) -> Page {
     }
     main.push_str(&rows(
         t,
+        "device",
+        t.device,
+        t.high,
+        page.devices,
+        page.csrf,
+        false,
+    ));
+    main.push_str(&rows(
+        t,
         "passkey",
         t.passkey,
         t.substantial,
         page.passkeys,
         page.csrf,
+        true,
     ));
-    main.push_str(&rows(t, "app", t.app, t.low, page.apps, page.csrf));
+    main.push_str(&rows(t, "app", t.app, t.low, page.apps, page.csrf, true));
     main.push_str("</ul>\n");
 
     main.push_str(&format!(

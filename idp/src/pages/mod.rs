@@ -42,7 +42,7 @@ mod tests;
 
 pub use account::{
     APP_NAME_ID, AccountMessage, AccountPage, AddPasskey, MethodRow, PASSKEY_NAME_ID, account,
-    app_enrollment,
+    app_enrollment, level_words,
 };
 pub use consent::{ScopeItem, consent};
 pub use dev::{OUTBOX_PATH, TryItResult, outbox, try_it};

@@ -51,7 +51,7 @@ pub enum Confirm {
 /// | add a passkey, when the citizen has one | [`Freshness::Passkey`] |
 /// | add the first passkey, add an app | [`Freshness::Recent`] |
 /// | remove a passkey | [`Freshness::Passkey`] |
-/// | rename anything, remove an app | a session |
+/// | rename anything, remove an app, revoke a Digital ID device | a session |
 ///
 /// So a borrowed or old session cannot add a way in, and only a fresh passkey login removes
 /// a passkey (the last one included: the rule holds whatever the count, so two removals at
@@ -77,6 +77,8 @@ pub struct AccountView {
     pub passkeys: Vec<crate::passkeys::PasskeyInfo>,
     /// The citizen's confirmed authenticator apps.
     pub apps: Vec<crate::authenticators::StoredAuthenticator>,
+    /// The citizen's Digital ID devices (not revoked).
+    pub devices: Vec<crate::digital_id::Device>,
 }
 
 impl Provider {
@@ -196,11 +198,17 @@ impl Provider {
             .into_iter()
             .filter(|a| a.confirmed)
             .collect();
+        let devices = self
+            .digital_id
+            .devices(session.citizen_id)
+            .await
+            .map_err(unavailable)?;
         Ok(AccountView {
             citizen,
             acr: session.acr.clone(),
             passkeys,
             apps,
+            devices,
         })
     }
 

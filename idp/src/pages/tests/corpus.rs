@@ -125,6 +125,7 @@ pub(super) fn every_page() -> Vec<(String, Page)> {
             name: evil("rname"),
             added: evil("radded"),
             last_used: Some(evil("rused")),
+            level: Some(evil("rlevel")),
         };
         let rows = [row];
         let account_page = |error: Option<(&'static str, &'static str)>, add_passkey| AccountPage {
@@ -132,6 +133,7 @@ pub(super) fn every_page() -> Vec<(String, Page)> {
             csrf: "csrf-token",
             name: "Бат Болд",
             phone: Some("+976 ••••12 34"),
+            devices: &rows,
             passkeys: &rows,
             apps: &rows,
             add_passkey,

@@ -317,6 +317,10 @@ struct PendingEnrollment {
     citizen_id: Uuid,
     officer: String,
     expires_at: DateTime<Utc>,
+    /// Issued to the citizen themselves (on the account page, after a passkey login): the
+    /// device gets [`DeviceLevel::Substantial`].
+    #[serde(default)]
+    by_citizen: bool,
 }
 
 /// A validated device, not yet bound to a citizen.
@@ -521,12 +525,33 @@ impl DigitalId {
         officer: &str,
     ) -> Result<EnrollmentCode, DigitalIdError> {
         check_officer(officer)?;
+        self.issue(citizen_id, officer, false).await
+    }
+
+    /// A citizen logged in at `substantial` (checked by the caller) gets a code for a device
+    /// of their own: the same single use and lifetime, and the device enrolled with it is at
+    /// [`DeviceLevel::Substantial`], `enrolled_by` [`ENROLLED_BY_CITIZEN`].
+    #[tracing::instrument(name = "digital_id.issue_self_code", skip_all)]
+    pub async fn issue_self_code(
+        &self,
+        citizen_id: Uuid,
+    ) -> Result<EnrollmentCode, DigitalIdError> {
+        self.issue(citizen_id, ENROLLED_BY_CITIZEN, true).await
+    }
+
+    async fn issue(
+        &self,
+        citizen_id: Uuid,
+        officer: &str,
+        by_citizen: bool,
+    ) -> Result<EnrollmentCode, DigitalIdError> {
         let expires_at = self.clock.now().trunc_subsecs(0)
             + chrono::Duration::seconds(ENROLLMENT_CODE_LIFETIME.as_secs() as i64);
         let pending = serde_json::to_vec(&PendingEnrollment {
             citizen_id,
             officer: officer.to_owned(),
             expires_at,
+            by_citizen,
         })
         .map_err(|e| DigitalIdError::Unavailable(format!("enrollment state: {e}")))?;
         // 60 random bits: a collision with a live code is negligible, and refused anyway.
@@ -572,13 +597,13 @@ impl DigitalId {
         if now >= pending.expires_at {
             return Err(DigitalIdError::BadCode);
         }
+        let level = if pending.by_citizen {
+            DeviceLevel::Substantial
+        } else {
+            DeviceLevel::High
+        };
         let result = self
-            .insert(
-                pending.citizen_id,
-                candidate,
-                DeviceLevel::High,
-                &pending.officer,
-            )
+            .insert(pending.citizen_id, candidate, level, &pending.officer)
             .await;
         if matches!(result, Err(DigitalIdError::Duplicate)) {
             // The code enrolled nothing: give it back for the rest of its lifetime.

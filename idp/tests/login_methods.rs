@@ -515,6 +515,71 @@ async fn changes_to_the_account_need_a_fresh_login(server: TestServer) {
     );
 }
 
+async fn a_citizen_after_a_passkey_login_enrolls_a_digital_id_at_substantial(server: TestServer) {
+    let citizen = citizen_id(&server).await;
+    let mut phone = device();
+    let home = Browser::new();
+    account_login(&server, &home).await;
+    let account = home.get(&server.url("/account")).await;
+    let without = home
+        .post(
+            &server.url("/account/digital-id"),
+            &[("csrf", &csrf(&account.body))],
+        )
+        .await;
+    assert_eq!(without.status, 422, "a passkey first");
+    let raw_id = add_passkey(&server, &home, &mut phone).await;
+    let account = home.get(&server.url("/account")).await;
+    let confirm = home
+        .post(
+            &server.url("/account/digital-id"),
+            &[("csrf", &csrf(&account.body))],
+        )
+        .await;
+    let location = confirm.location.unwrap();
+    assert!(location.starts_with("/login/"), "a passkey login first");
+    let page = LoginPage::at(&server, &home, &location).await;
+    let prompt = home.get(&page.url).await;
+    let credential = answer(&mut phone, &prompt.body, &raw_id, citizen);
+    let back = page
+        .post(&home, "passkey", &[("credential", &credential)])
+        .await;
+    assert_eq!(back.location.as_deref(), Some("/account"));
+    let account = home.get(&server.url("/account")).await;
+    let issued = home
+        .post(
+            &server.url("/account/digital-id"),
+            &[("csrf", &csrf(&account.body))],
+        )
+        .await;
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    let start = issued
+        .body
+        .find("<code class=\"secret\" lang=\"en\">")
+        .unwrap()
+        + 31;
+    let code = &issued.body[start..start + issued.body[start..].find('<').unwrap()];
+    let key = idp::jose::SigningKey::generate(idp::jose::Algorithm::Es256, "own").unwrap();
+    let enrolled: Value = support::server::http()
+        .post(server.url("/digital-id/v1/enroll"))
+        .json(&serde_json::json!({
+            "code": code,
+            "public_key": key.public_jwk().unwrap(),
+            "name": "My phone",
+            "platform": "iOS 18",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(enrolled["level"], "substantial", "{enrolled}");
+    let devices = server.provider.digital_id.devices(citizen).await.unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].enrolled_by, "citizen");
+}
+
 async fn browser_page(server: &TestServer, browser: &Browser, location: &str) -> String {
     browser.get(&server.url(location)).await.body
 }
@@ -1021,6 +1086,7 @@ on_both_backends!(
     prompt_login_and_max_age_ask_again_at_the_level_asked,
     a_voluntary_level_may_go_on_at_the_sessions_own,
     changes_to_the_account_need_a_fresh_login,
+    a_citizen_after_a_passkey_login_enrolls_a_digital_id_at_substantial,
     an_essential_level_without_a_passkey_is_unmet,
     an_authenticator_app_is_enrolled_and_logs_in_once_per_code,
     passkey_answers_for_another_login_malformed_or_replayed_are_refused,

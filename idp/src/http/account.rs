@@ -367,6 +367,63 @@ pub async fn add_passkey(
     response
 }
 
+/// `POST /account/digital-id`: a one-time code for the citizen's own Digital ID app (level
+/// substantial), after a passkey login within [`crate::provider::FRESH_SECONDS`]; a citizen
+/// without a passkey is told to add one first (or to visit a service centre for `high`).
+#[handler]
+pub async fn device_code(
+    request: &Request,
+    body: Body,
+    Data(provider): Data<&Arc<Provider>>,
+) -> Response {
+    let locale = locale_of(request);
+    let (session, session_cookie, _) = match posted(provider, request, body).await {
+        Ok(Ok(posted)) => posted,
+        Ok(Err(response)) => return response,
+        Err(error) => return failure(locale, &error),
+    };
+    let citizen = session.citizen_id;
+    if provider.freshness(&session) < Freshness::Passkey {
+        let view = match provider.account_view(&session).await {
+            Ok(view) => view,
+            Err(error) => return failure(locale, &error),
+        };
+        if view.passkeys.is_empty() {
+            let mut response = show(
+                provider,
+                locale,
+                &session,
+                &session_cookie,
+                Some(AccountMessage::PasskeyFirst),
+                None,
+            )
+            .await;
+            response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+            return response;
+        }
+        provider
+            .note_method_change(citizen, "enroll", "digital_id", "confirm_first")
+            .await;
+        return to_login(provider, request, Confirm::Passkey(citizen)).await;
+    }
+    match provider.digital_id.issue_self_code(citizen).await {
+        Ok(code) => {
+            provider
+                .note_method_change(citizen, "enroll", "digital_id", "code_issued")
+                .await;
+            page(pages::device_code(
+                locale,
+                &code.code,
+                &code.expires_at.format("%Y-%m-%d %H:%M").to_string(),
+            ))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "a self-enrollment code could not be issued");
+            failure(locale, &LoginFailure::Unavailable)
+        }
+    }
+}
+
 /// `POST /account/confirm`: the fresh login adding a passkey needs (with a passkey when the
 /// citizen has one).
 #[handler]

@@ -67,6 +67,7 @@ pub fn routes(state: AppState, provider: Arc<Provider>, policy: EdgePolicy) -> i
         .at("/account", get(account::account_page))
         .at("/account/passkeys", post(account::add_passkey))
         .at("/account/confirm", post(account::confirm_first))
+        .at("/account/digital-id", post(account::device_code))
         .at("/account/apps", post(account::start_app))
         .at("/account/apps/confirm", post(account::confirm_app))
         .at(

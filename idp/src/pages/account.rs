@@ -98,6 +98,13 @@ struct AccountTexts {
     app_name_hint: &'static str,
     app_start: &'static str,
     logout: &'static str,
+    add_device: &'static str,
+    add_device_intro: &'static str,
+    add_device_button: &'static str,
+    device_code_title: &'static str,
+    device_code_intro: &'static str,
+    device_code_until: &'static str,
+    back: &'static str,
     enroll_title: &'static str,
     enroll_scan: &'static str,
     enroll_qr_alt: &'static str,
@@ -142,6 +149,13 @@ const MN: AccountTexts = AccountTexts {
     app_name_hint: "Жишээ нь: Утсан дээрх апп",
     app_start: "Үргэлжлүүлэх",
     logout: "Гарах",
+    add_device: "Дижитал ID апп нэмэх",
+    add_device_intro: "Утсан дээрх Дижитал ID апп-аа энд нэмвэл «дунд» түвшинд нэвтэрнэ. «Өндөр» түвшний хувьд иргэний үйлчилгээний төвд хурууны хээгээ баталгаажуулж нэмүүлнэ үү. Эхлээд нэвтрэх түлхүүрээрээ баталгаажуулна.",
+    add_device_button: "Апп-д оруулах код авах",
+    device_code_title: "Дижитал ID апп-д оруулах код",
+    device_code_intro: "Энэ кодыг Дижитал ID апп-даа оруулна уу. Кодыг нэг л удаа ашиглана.",
+    device_code_until: "Хүчинтэй хугацаа (UTC):",
+    back: "Бүртгэл рүү буцах",
     enroll_title: "Баталгаажуулах апп нэмэх",
     enroll_scan: "1. Апп-аараа энэ QR кодыг уншуулна уу.",
     enroll_qr_alt: "Баталгаажуулах апп-д зориулсан QR код",
@@ -186,6 +200,13 @@ const EN: AccountTexts = AccountTexts {
     app_name_hint: "For example: App on my phone",
     app_start: "Continue",
     logout: "Log out",
+    add_device: "Add the Digital ID app",
+    add_device_intro: "A Digital ID app added here logs in at the level substantial. For the level high, have it added at a service centre, where your fingerprint is checked. You confirm with your passkey first.",
+    add_device_button: "Get a code for the app",
+    device_code_title: "Code for the Digital ID app",
+    device_code_intro: "Type this code into the Digital ID app. It works once.",
+    device_code_until: "Valid until (UTC):",
+    back: "Back to my account",
     enroll_title: "Add an authenticator app",
     enroll_scan: "1. Scan this QR code with your app.",
     enroll_qr_alt: "QR code for your authenticator app",
@@ -405,6 +426,14 @@ pub fn account(page: &AccountPage<'_>) -> Page {
     main.push_str(&form::submit(t.app_start, false, None));
     main.push_str("</form>\n");
     main.push_str(&format!(
+        "<h2>{}</h2>\n<p>{}</p>\n",
+        escape(t.add_device),
+        escape(t.add_device_intro)
+    ));
+    main.push_str(&form::open("/account/digital-id", page.csrf, ""));
+    main.push_str(&form::submit(t.add_device_button, true, None));
+    main.push_str("</form>\n");
+    main.push_str(&format!(
         "<p><a href=\"/logout\">{}</a></p>\n",
         escape(t.logout)
     ));
@@ -470,6 +499,22 @@ pub fn app_enrollment(
     layout.into_page(if error.is_some() { 422 } else { 200 })
 }
 
+/// The one-time code that lets the citizen's Digital ID app enroll (level substantial).
+pub fn device_code(locale: Locale, code: &str, expires_at: &str) -> Page {
+    let t = texts(locale);
+    let main = format!(
+        "<h1>{}</h1>\n<p>{}</p>\n<p><code class=\"secret\" lang=\"en\">{}</code></p>\n\
+         <p>{} {}</p>\n{}",
+        escape(t.device_code_title),
+        escape(t.device_code_intro),
+        escape(code),
+        escape(t.device_code_until),
+        escape(expires_at),
+        form::link_button("/account", t.back, true),
+    );
+    layout(locale, t.device_code_title, main).into_page(200)
+}
+
 /// What the account pages tell the citizen after an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountMessage {
@@ -495,6 +540,8 @@ pub enum AccountMessage {
     NotFound,
     /// The citizen has as many passkeys as allowed.
     TooManyPasskeys,
+    /// A Digital ID app is added here only after a passkey login, and the citizen has none.
+    PasskeyFirst,
 }
 
 impl AccountMessage {
@@ -512,6 +559,7 @@ impl AccountMessage {
             Self::PasskeyRefused => "passkey_refused",
             Self::NotFound => "not_found",
             Self::TooManyPasskeys => "too_many_passkeys",
+            Self::PasskeyFirst => "passkey_first",
         }
     }
 
@@ -572,6 +620,12 @@ impl AccountMessage {
                 "Танд хамгийн олондоо 10 нэвтрэх түлхүүр байж болно."
             }
             (Self::TooManyPasskeys, Locale::En) => "You can have at most 10 passkeys.",
+            (Self::PasskeyFirst, Locale::Mn) => {
+                "Дижитал ID апп-ыг энд нэмэхийн тулд эхлээд нэвтрэх түлхүүр нэмнэ үү, эсвэл иргэний үйлчилгээний төвд хандана уу."
+            }
+            (Self::PasskeyFirst, Locale::En) => {
+                "To add the Digital ID app here, add a passkey first, or visit a service centre."
+            }
         }
     }
 

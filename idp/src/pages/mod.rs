@@ -12,7 +12,7 @@
 //! | `layout.rs` | the document shell, the stylesheet (`style.css`) and the CSP |
 //! | `form.rs` | form parts shared by the pages: fields, error summary, hidden inputs |
 //! | `login.rs` | [`registry_number`], [`code`] (with the Cyrillic helper, `cyrillic.js`) |
-//! | `account.rs` | [`account()`], [`app_enrollment`]: the citizen's own ways to log in |
+//! | `account.rs` | [`account()`], [`app_enrollment`], [`device_code`]: the citizen's own ways to log in |
 //! | `consent.rs` | [`consent()`], [`ScopeItem`] |
 //! | `errors.rs` | [`error`], [`error_kind`], [`ErrorKind`] |
 //! | `form_post.rs` | [`form_post()`], [`origin_of`] (OAuth 2.0 Form Post Response Mode) |
@@ -42,7 +42,7 @@ mod tests;
 
 pub use account::{
     APP_NAME_ID, AccountMessage, AccountPage, AddPasskey, MethodRow, PASSKEY_NAME_ID, account,
-    app_enrollment, level_words,
+    app_enrollment, device_code, level_words,
 };
 pub use consent::{ScopeItem, consent};
 pub use dev::{OUTBOX_PATH, TryItResult, outbox, try_it};

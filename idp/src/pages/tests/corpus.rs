@@ -148,6 +148,10 @@ pub(super) fn every_page() -> Vec<(String, Page)> {
             account(&account_page(Some((APP_NAME_ID, "bad name")), create)),
         ));
         pages.push((
+            format!("device-code-{l}"),
+            device_code(locale, &evil("dcode"), &evil("duntil")),
+        ));
+        pages.push((
             format!("confirm-first-{l}"),
             account(&account_page(None, AddPasskey::ConfirmFirst)),
         ));

@@ -155,6 +155,7 @@ async fn an_officer_issues_a_code_and_the_app_enrolls_and_authenticates(server: 
     server.clock.advance(Duration::from_secs(60));
     assert_eq!(own_device(&server, Some(&stale)).await.status(), 401);
     assert_eq!(own_device(&server, None).await.status(), 401);
+    assert_eq!(own_device(&server, Some("not.a.token")).await.status(), 401);
 
     // The trail: the officer's issue, the enrollment, the refused tokens.
     let trail = events(&server).await;
@@ -187,6 +188,11 @@ async fn an_officer_issues_a_code_and_the_app_enrolls_and_authenticates(server: 
             "{reason} audited: {details:?}"
         );
     }
+    // Anonymous garbage is refused without filling the trail.
+    assert!(
+        !details.iter().any(|d| d["reason"] == "device_token_malformed"),
+        "{details:?}"
+    );
     // No registry number in the trail.
     assert!(trail.iter().all(|e| !e.detail.contains(CITIZEN.0)));
 }

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use super::respond::{client_ip, json as json_response};
 use crate::audit::{Actor, EventKind, NewEvent};
 use crate::citizens::CitizenId;
-use crate::digital_id::{Device, DigitalIdError, EnrollRequest};
+use crate::digital_id::{Device, DigitalIdError, EnrollRequest, TokenRefusal};
 use crate::provider::Provider;
 
 /// Enrollments one address may try per minute.
@@ -211,7 +211,7 @@ pub(super) async fn device_of(provider: &Provider, request: &Request) -> Result<
         .map(str::trim);
     let Some(token) = token else {
         return Err(refusal(&DigitalIdError::TokenRefused(
-            crate::digital_id::TokenRefusal::Malformed,
+            TokenRefusal::Malformed,
         )));
     };
     match provider
@@ -221,7 +221,17 @@ pub(super) async fn device_of(provider: &Provider, request: &Request) -> Result<
     {
         Ok(device) => Ok(device),
         Err(refused) => {
-            if let DigitalIdError::TokenRefused(why) = &refused {
+            // Audited when the token named an enrolled device; anonymous garbage is only
+            // refused, so unauthenticated calls cannot fill the trail.
+            if let DigitalIdError::TokenRefused(why) = &refused
+                && !matches!(
+                    why,
+                    TokenRefusal::Malformed
+                        | TokenRefusal::Algorithm
+                        | TokenRefusal::MissingClaim
+                        | TokenRefusal::UnknownDevice
+                )
+            {
                 provider
                     .audit
                     .note(

@@ -190,7 +190,9 @@ async fn an_officer_issues_a_code_and_the_app_enrolls_and_authenticates(server: 
     }
     // Anonymous garbage is refused without filling the trail.
     assert!(
-        !details.iter().any(|d| d["reason"] == "device_token_malformed"),
+        !details
+            .iter()
+            .any(|d| d["reason"] == "device_token_malformed"),
         "{details:?}"
     );
     // No registry number in the trail.

@@ -107,12 +107,18 @@ pub async fn enroll(
         .await
     {
         Ok(None) => {}
-        Ok(Some(_)) => {
-            return answer(
+        Ok(Some(retry_after)) => {
+            let mut response = answer(
                 StatusCode::TOO_MANY_REQUESTS,
                 "slow_down",
                 "too many enrollments from this address; wait a minute",
             );
+            if let Ok(value) = poem::http::HeaderValue::from_str(&retry_after.to_string()) {
+                response
+                    .headers_mut()
+                    .insert(poem::http::header::RETRY_AFTER, value);
+            }
+            return response;
         }
         Err(store) => {
             tracing::warn!(error = %store, "rate limit unavailable");

@@ -288,7 +288,30 @@ async fn devices_are_listed_and_revoked_by_the_citizen_and_by_a_security_admin(s
     );
 }
 
+async fn enrollment_guesses_are_limited_per_address(server: TestServer) {
+    let key = SigningKey::generate(Algorithm::Es256, "guess").unwrap();
+    for _ in 0..10 {
+        let (status, body) = enroll(&server, "AAAA-BBBB-CCCC", &key).await;
+        assert_eq!(
+            (status, body["error"].clone()),
+            (400, json!("invalid_code"))
+        );
+    }
+    let response = reqwest::Client::new()
+        .post(server.url("/digital-id/v1/enroll"))
+        .json(
+            &json!({"code": "AAAA-BBBB-CCCC", "public_key": key.public_jwk().unwrap(),
+                      "name": "x", "platform": "y"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "60");
+}
+
 on_both_backends!(
+    enrollment_guesses_are_limited_per_address,
     an_officer_issues_a_code_and_the_app_enrolls_and_authenticates,
     devices_are_listed_and_revoked_by_the_citizen_and_by_a_security_admin,
 );

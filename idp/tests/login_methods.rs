@@ -157,6 +157,21 @@ fn answer(phone: &mut Device, body: &str, raw_id: &[u8], citizen: Uuid) -> Strin
     serde_json::to_string(&assertion).unwrap()
 }
 
+/// Answers the passkey options of the login page `body` (see [`answer`]) and posts the answer
+/// to the login `page`.
+async fn post_passkey(
+    page: &LoginPage,
+    browser: &Browser,
+    phone: &mut Device,
+    body: &str,
+    raw_id: &[u8],
+    citizen: Uuid,
+) -> Seen {
+    let credential = answer(phone, body, raw_id, citizen);
+    page.post(browser, "passkey", &[("credential", &credential)])
+        .await
+}
+
 /// Allows consent when asked and returns the redirect to the e-service.
 async fn through_consent(server: &TestServer, browser: &Browser, done: Seen) -> String {
     assert_eq!(done.status, 303, "{}", done.body);
@@ -215,10 +230,15 @@ async fn a_passkey_added_on_the_account_logs_in_with_and_without_the_registry_nu
     );
     let page = LoginPage::open(&server, &browser, &authorize).await;
     let number_page = browser.get(&page.url).await;
-    let credential = answer(&mut phone, &number_page.body, &raw_id, citizen);
-    let done = page
-        .post(&browser, "passkey", &[("credential", &credential)])
-        .await;
+    let done = post_passkey(
+        &page,
+        &browser,
+        &mut phone,
+        &number_page.body,
+        &raw_id,
+        citizen,
+    )
+    .await;
     let location = through_consent(&server, &browser, done).await;
     let token = id_token(&server, secret.expose(), &location, &verifier).await;
     assert_eq!(token["acr"], "substantial");
@@ -253,10 +273,7 @@ async fn a_passkey_added_on_the_account_logs_in_with_and_without_the_registry_nu
         "no SMS for an essential substantial"
     );
     assert_eq!(server.sms_count(CITIZEN.1), sms_before, "no code was sent");
-    let credential = answer(&mut phone, &prompt.body, &raw_id, citizen);
-    let done = page
-        .post(&browser, "passkey", &[("credential", &credential)])
-        .await;
+    let done = post_passkey(&page, &browser, &mut phone, &prompt.body, &raw_id, citizen).await;
     let location = through_consent(&server, &browser, done).await;
     let token = id_token(&server, secret.expose(), &location, &verifier).await;
     assert_eq!(token["acr"], "substantial");
@@ -317,10 +334,7 @@ async fn a_low_session_is_stepped_up_with_a_passkey_and_keeps_its_sid(server: Te
         !prompt.body.contains("registry_number"),
         "no registry number"
     );
-    let credential = answer(&mut phone, &prompt.body, &raw_id, citizen);
-    let done = page
-        .post(&browser, "passkey", &[("credential", &credential)])
-        .await;
+    let done = post_passkey(&page, &browser, &mut phone, &prompt.body, &raw_id, citizen).await;
     let location = through_consent(&server, &browser, done).await;
     let high = id_token(&server, secret.expose(), &location, &verifier).await;
     assert_eq!(high["acr"], "substantial");
@@ -540,10 +554,7 @@ async fn a_citizen_after_a_passkey_login_enrolls_a_digital_id_at_substantial(ser
     assert!(location.starts_with("/login/"), "a passkey login first");
     let page = LoginPage::at(&server, &home, &location).await;
     let prompt = home.get(&page.url).await;
-    let credential = answer(&mut phone, &prompt.body, &raw_id, citizen);
-    let back = page
-        .post(&home, "passkey", &[("credential", &credential)])
-        .await;
+    let back = post_passkey(&page, &home, &mut phone, &prompt.body, &raw_id, citizen).await;
     assert_eq!(back.location.as_deref(), Some("/account"));
     let account = home.get(&server.url("/account")).await;
     let issued = home
@@ -625,10 +636,7 @@ async fn prompt_login_and_max_age_ask_again_at_the_level_asked(server: TestServe
             prompt.body.contains("data-webauthn=\"get\""),
             "{extra:?}: the passkey, the method of the level asked"
         );
-        let credential = answer(&mut phone, &prompt.body, &raw_id, citizen);
-        let done = page
-            .post(&browser, "passkey", &[("credential", &credential)])
-            .await;
+        let done = post_passkey(&page, &browser, &mut phone, &prompt.body, &raw_id, citizen).await;
         let location = through_consent(&server, &browser, done).await;
         let again = id_token(&server, secret.expose(), &location, &verifier).await;
         assert_eq!(again["acr"], "substantial", "{extra:?}");
@@ -949,10 +957,7 @@ async fn the_last_passkey_goes_only_after_a_fresh_passkey_login(server: TestServ
     );
     let page = LoginPage::at(&server, &home, &location).await;
     let prompt = home.get(&page.url).await;
-    let credential = answer(&mut phone, &prompt.body, &raw_id, citizen);
-    let back = page
-        .post(&home, "passkey", &[("credential", &credential)])
-        .await;
+    let back = post_passkey(&page, &home, &mut phone, &prompt.body, &raw_id, citizen).await;
     assert_eq!(back.location.as_deref(), Some("/account"), "{}", back.body);
     let account = home.get(&server.url("/account")).await;
     let removed = home

@@ -97,25 +97,28 @@ async fn visitor(provider: &Provider, request: &Request) -> Result<Visitor, Logi
     }
 }
 
-/// A posted account form: the session, its cookie and the form, the CSRF token checked.
+/// A posted account form: the session, its cookie and the form, the CSRF token checked; or
+/// the answer to send instead (the login, when there is no session; the error page).
 async fn posted(
     provider: &Provider,
     request: &Request,
     body: Body,
-) -> Result<Result<(Box<Session>, String, Params), Response>, LoginFailure> {
-    let form = params(request, body)
-        .await
-        .map_err(|_| LoginFailure::Forged)?;
-    let (session, session_cookie) = match visitor(provider, request).await? {
-        Visitor::In(session, session_cookie) => (session, session_cookie),
-        Visitor::Out(response) => return Ok(Err(response)),
+) -> Result<(Box<Session>, String, Params), Response> {
+    let locale = locale_of(request);
+    let Ok(form) = params(request, body).await else {
+        return Err(failure(locale, &LoginFailure::Forged));
+    };
+    let (session, session_cookie) = match visitor(provider, request).await {
+        Ok(Visitor::In(session, session_cookie)) => (session, session_cookie),
+        Ok(Visitor::Out(response)) => return Err(response),
+        Err(error) => return Err(failure(locale, &error)),
     };
     let expected = csrf_of(&session_cookie);
     let sent = form.get("csrf").unwrap_or_default();
     if !bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) {
-        return Err(LoginFailure::Forged);
+        return Err(failure(locale, &LoginFailure::Forged));
     }
-    Ok(Ok((session, session_cookie, form)))
+    Ok((session, session_cookie, form))
 }
 
 /// The "add a passkey" section, owning its options.
@@ -253,6 +256,20 @@ async fn show(
     }))
 }
 
+/// The account page again, 422, with a refused input (`field`, the message, what was typed
+/// kept in its field).
+async fn show_refused(
+    provider: &Provider,
+    locale: Locale,
+    session: &Session,
+    session_cookie: &str,
+    error: (&str, AccountMessage, &str),
+) -> Response {
+    let mut response = show(provider, locale, session, session_cookie, None, Some(error)).await;
+    response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+    response
+}
+
 #[derive(Deserialize, Default)]
 struct AccountQuery {
     lang: Option<String>,
@@ -298,9 +315,8 @@ pub async fn add_passkey(
 ) -> Response {
     let locale = locale_of(request);
     let (session, session_cookie, form) = match posted(provider, request, body).await {
-        Ok(Ok(posted)) => posted,
-        Ok(Err(response)) => return response,
-        Err(error) => return failure(locale, &error),
+        Ok(posted) => posted,
+        Err(response) => return response,
     };
     let Some(passkeys) = &provider.passkeys else {
         return failure(locale, &LoginFailure::Expired);
@@ -354,17 +370,14 @@ pub async fn add_passkey(
             return failure(locale, &LoginFailure::Unavailable);
         }
     };
-    let mut response = show(
+    show_refused(
         provider,
         locale,
         &session,
         &session_cookie,
-        None,
-        Some((PASSKEY_NAME_ID, refused, typed)),
+        (PASSKEY_NAME_ID, refused, typed),
     )
-    .await;
-    response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
-    response
+    .await
 }
 
 /// `POST /account/digital-id`: a one-time code for the citizen's own Digital ID app (level
@@ -378,9 +391,8 @@ pub async fn device_code(
 ) -> Response {
     let locale = locale_of(request);
     let (session, session_cookie, _) = match posted(provider, request, body).await {
-        Ok(Ok(posted)) => posted,
-        Ok(Err(response)) => return response,
-        Err(error) => return failure(locale, &error),
+        Ok(posted) => posted,
+        Err(response) => return response,
     };
     let citizen = session.citizen_id;
     if provider.freshness(&session) < Freshness::Passkey {
@@ -434,9 +446,8 @@ pub async fn confirm_first(
 ) -> Response {
     let locale = locale_of(request);
     let (session, _, _) = match posted(provider, request, body).await {
-        Ok(Ok(posted)) => posted,
-        Ok(Err(response)) => return response,
-        Err(error) => return failure(locale, &error),
+        Ok(posted) => posted,
+        Err(response) => return response,
     };
     let view = match provider.account_view(&session).await {
         Ok(view) => view,
@@ -488,9 +499,8 @@ pub async fn start_app(
 ) -> Response {
     let locale = locale_of(request);
     let (session, session_cookie, form) = match posted(provider, request, body).await {
-        Ok(Ok(posted)) => posted,
-        Ok(Err(response)) => return response,
-        Err(error) => return failure(locale, &error),
+        Ok(posted) => posted,
+        Err(response) => return response,
     };
     if provider.freshness(&session) < Freshness::Recent {
         provider
@@ -524,17 +534,14 @@ pub async fn start_app(
             return failure(locale, &LoginFailure::Unavailable);
         }
     };
-    let mut response = show(
+    show_refused(
         provider,
         locale,
         &session,
         &session_cookie,
-        None,
-        Some((APP_NAME_ID, refused, name)),
+        (APP_NAME_ID, refused, name),
     )
-    .await;
-    response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
-    response
+    .await
 }
 
 /// `POST /account/apps/confirm`: the app's first code (`id`, `code`) confirms it.
@@ -546,9 +553,8 @@ pub async fn confirm_app(
 ) -> Response {
     let locale = locale_of(request);
     let (session, session_cookie, form) = match posted(provider, request, body).await {
-        Ok(Ok(posted)) => posted,
-        Ok(Err(response)) => return response,
-        Err(error) => return failure(locale, &error),
+        Ok(posted) => posted,
+        Err(response) => return response,
     };
     let id = form.get("id").unwrap_or_default();
     let citizen = session.citizen_id;
@@ -598,17 +604,14 @@ async fn expired_enrollment(
     session: &Session,
     session_cookie: &str,
 ) -> Response {
-    let mut response = show(
+    show_refused(
         provider,
         locale,
         session,
         session_cookie,
-        None,
-        Some((APP_NAME_ID, AccountMessage::EnrollmentExpired, "")),
+        (APP_NAME_ID, AccountMessage::EnrollmentExpired, ""),
     )
-    .await;
-    response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
-    response
+    .await
 }
 
 /// `POST /account/methods/{kind}/{id}/rename` (`name`).
@@ -621,9 +624,8 @@ pub async fn rename_method(
 ) -> Response {
     let locale = locale_of(request);
     let (session, session_cookie, form) = match posted(provider, request, body).await {
-        Ok(Ok(posted)) => posted,
-        Ok(Err(response)) => return response,
-        Err(error) => return failure(locale, &error),
+        Ok(posted) => posted,
+        Err(response) => return response,
     };
     let name = form.get("name").unwrap_or_default();
     let citizen = session.citizen_id;
@@ -660,17 +662,14 @@ pub async fn rename_method(
         }
         Err(message) => {
             let field = format!("rename-{kind}-{id}");
-            let mut response = show(
+            show_refused(
                 provider,
                 locale,
                 &session,
                 &session_cookie,
-                None,
-                Some((&field, message, name)),
+                (&field, message, name),
             )
-            .await;
-            response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
-            response
+            .await
         }
     }
 }
@@ -695,9 +694,8 @@ pub async fn remove_method(
 ) -> Response {
     let locale = locale_of(request);
     let (session, session_cookie, _) = match posted(provider, request, body).await {
-        Ok(Ok(posted)) => posted,
-        Ok(Err(response)) => return response,
-        Err(error) => return failure(locale, &error),
+        Ok(posted) => posted,
+        Err(response) => return response,
     };
     let citizen = session.citizen_id;
     let removed = match (kind.as_str(), &provider.passkeys) {
